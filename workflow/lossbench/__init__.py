@@ -1,0 +1,1 @@
+"""lossbench: which loss should I train this classifier with?"""

@@ -1,0 +1,166 @@
+"""Checking a study configuration before any job runs.
+
+Snakemake hands the Snakefile a merged ``config`` dict; :func:`validate` turns every mistake in
+it into one :class:`ConfigError` whose message names the key, the bad value and what is
+allowed. It uses only the standard library, jsonschema and PyYAML (Snakemake's own
+dependencies) so that checking a config costs no torch import.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import jsonschema
+import yaml
+
+from .datasets import DATASETS, missing_files, offline_help
+from .errors import ConfigError
+
+
+class _StrictLoader(yaml.SafeLoader):
+    """A safe YAML loader that refuses duplicate keys (PyYAML silently keeps the last)."""
+
+
+def _no_duplicates(loader: _StrictLoader, node: yaml.MappingNode, deep: bool = False) -> dict:
+    seen: set = set()
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=deep)
+        if key in seen:
+            line = key_node.start_mark.line + 1
+            raise ConfigError(
+                f"duplicate key '{key}' (line {line} of {node.start_mark.name}): every name "
+                f"must appear once; rename or remove one of them"
+            )
+        seen.add(key)
+    return loader.construct_mapping(node, deep=deep)
+
+
+_StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _no_duplicates)
+
+
+def check_yaml_file(path: str | Path) -> None:
+    """Reject YAML files that are unreadable or repeat a key."""
+    try:
+        with open(path, encoding="utf-8") as handle:
+            yaml.load(handle, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader subclass
+    except yaml.YAMLError as err:
+        raise ConfigError(f"config file '{path}' is not valid YAML: {err}") from None
+
+
+def _key(path) -> str:
+    return ".".join(str(p) for p in path) or "(top level)"
+
+
+def _allowed(error: jsonschema.ValidationError) -> str:
+    """What the schema allows at the place of ``error``, in words."""
+    schema, kind = error.schema, error.validator
+    if kind == "enum":
+        return "one of " + ", ".join(map(str, error.validator_value))
+    if kind == "const":
+        return repr(error.validator_value)
+    if kind == "type":
+        return f"a value of type {error.validator_value}"
+    if kind == "minimum":
+        return f"a number >= {error.validator_value}"
+    if kind == "exclusiveMinimum":
+        return f"a number > {error.validator_value}"
+    if kind in ("maximum", "exclusiveMaximum"):
+        return f"a number {'<=' if kind == 'maximum' else '<'} {error.validator_value}"
+    if kind == "pattern":
+        return "a name of letters, digits, '_', '.', '+', '-' (no '/', spaces or '..')"
+    if kind in ("minItems", "minProperties"):
+        return f"at least {error.validator_value} entr{'y' if error.validator_value == 1 else 'ies'}"
+    if kind == "maxItems":
+        return f"at most {error.validator_value} items"
+    if kind == "uniqueItems":
+        return "no repeated items"
+    if kind == "additionalProperties":
+        return "only the keys " + ", ".join(sorted(schema.get("properties", {}))) or "no keys"
+    if kind == "required":
+        return "the keys " + ", ".join(error.validator_value)
+    if kind == "oneOf":
+        return "a single optimizer mapping, or a list of phases each with 'type' and 'epochs'"
+    return schema.get("description", str(error.validator_value))
+
+
+def _describe(error: jsonschema.ValidationError) -> str:
+    # Look through combinators to the most specific failure.
+    while error.context:
+        error = jsonschema.exceptions.best_match(error.context)
+    path = list(error.absolute_path)
+    if error.validator == "additionalProperties":
+        known = set(error.schema.get("properties", {}))
+        unknown = sorted(k for k in error.instance if k not in known)
+        return (
+            f"unknown key '{_key([*path, unknown[0]])}'; allowed here: {_allowed(error)}"
+            if unknown
+            else f"{_key(path)}: {error.message}"
+        )
+    if error.validator == "required":
+        missing = [k for k in error.validator_value if k not in error.instance]
+        return f"missing key '{_key([*path, missing[0]])}'; {_key(path)} needs {_allowed(error)}"
+    if error.validator == "propertyNames":
+        return f"bad name in {_key(path)}: {error.message}"
+    value = json.dumps(error.instance) if not isinstance(error.instance, str) else error.instance
+    if error.validator == "pattern" and path:
+        return f"bad name '{value}' in {_key(path[:-1])}; allowed: {_allowed(error)}"
+    return f"{_key(path)} = {value} is not allowed; allowed: {_allowed(error)}"
+
+
+def _schema_errors(config: dict, schema: dict) -> None:
+    validator = jsonschema.Draft202012Validator(schema)
+    errors = sorted(validator.iter_errors(config), key=lambda e: list(map(str, e.absolute_path)))
+    if errors:
+        # propertyNames failures hide the offending name inside the error's context
+        first = errors[0]
+        if first.validator == "propertyNames" and first.context:
+            name = first.context[0].instance
+            raise ConfigError(
+                f"bad name '{name}' in {_key(first.absolute_path)}; allowed: "
+                f"{_allowed(first.context[0])}"
+            )
+        raise ConfigError(_describe(first))
+
+
+def _semantic_errors(config: dict) -> None:
+    """Rules that span several keys, which JSON schema cannot say."""
+    testsets = config["testsets"]
+    if config["history_testset"] not in testsets:
+        raise ConfigError(
+            f"history_testset = {config['history_testset']} is not allowed; allowed: one of the "
+            f"configured test sets ({', '.join(testsets)})"
+        )
+    for name, spec in config["losses"].items():
+        alpha = spec.get("alpha")
+        for dataset in config["datasets"]:
+            classes = DATASETS[dataset].classes
+            if alpha is not None and len(alpha) != classes:
+                raise ConfigError(
+                    f"losses.{name}.alpha has {len(alpha)} entries, but dataset '{dataset}' has "
+                    f"{classes} classes; allowed: one weight per class ({classes} numbers)"
+                )
+    data = config["data"]
+    if not data["download"]:
+        for dataset in config["datasets"]:
+            if missing_files(dataset, data["root"]):
+                raise ConfigError(offline_help(dataset, data["root"]))
+
+
+def validate(config: dict, schema: dict) -> dict:
+    """``config`` with defaults filled in, or :class:`ConfigError` for its first mistake."""
+    _schema_errors(config, schema)
+    fill_defaults(config, schema)
+    _semantic_errors(config)
+    return config
+
+
+def fill_defaults(config: dict, schema: dict) -> dict:
+    """Top-level and ``data`` defaults from the schema, for configs that leave keys out."""
+    for key, prop in schema["properties"].items():
+        if "default" in prop and key not in config:
+            config[key] = json.loads(json.dumps(prop["default"]))
+    data = config.setdefault("data", {})
+    for key, prop in schema["properties"]["data"]["properties"].items():
+        data.setdefault(key, prop["default"])
+    return config

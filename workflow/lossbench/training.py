@@ -1,0 +1,217 @@
+"""The training loop: one fresh model per run, batches sliced from device-resident tensors.
+
+Reading order: :func:`train` builds the model from the seed, then for every epoch shuffles
+with its own seeded generator, steps through the batches, scores the clean and the noisy
+test set, appends a history row, and checkpoints. A checkpoint holds everything the next
+epoch depends on (weights, optimizer state, shuffling generator, history so far), so a run
+killed at any point resumes to byte-identical results. A non-finite loss stops the run,
+keeping its finite epochs and recording where and why it diverged.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import os
+import time
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from . import losses, models, optim
+from .atomic import atomic_path
+from .datasets import normalise
+from .evaluation import logits_of, split_scores
+
+#: history.csv columns, in order: the original study's six series plus NLL and the phase
+HISTORY_COLUMNS = [
+    "epoch",
+    "phase",
+    "phase_optimizer",
+    "train_loss",
+    "train_acc",
+    "test_loss",
+    "test_acc",
+    "test_nll",
+    "noisy_loss",
+    "noisy_acc",
+    "noisy_nll",
+]
+
+
+def resolve_device(name: str) -> torch.device:
+    """``auto`` means CUDA when present, else the CPU."""
+    if name == "auto":
+        name = "cuda" if torch.cuda.is_available() else "cpu"
+    if name == "cuda" and not torch.cuda.is_available():
+        raise RuntimeError("device: cuda was asked for, but torch sees no CUDA device")
+    return torch.device(name)
+
+
+def configure(threads: int, deterministic: bool) -> None:
+    """Honour the job's thread count and make results repeatable."""
+    torch.set_num_threads(threads)
+    if deterministic:
+        os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
+        torch.use_deterministic_algorithms(True)
+        torch.backends.cudnn.benchmark = False
+
+
+@dataclass
+class Outcome:
+    history: list[dict]
+    state_dict: dict
+    status: dict = field(default_factory=dict)
+
+
+def _load_checkpoint(path: Path, fingerprint: str, log: Callable[[str], None]) -> dict | None:
+    if not path.exists():
+        return None
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+        if not isinstance(state, dict) or "epoch" not in state:
+            raise ValueError("not a lossbench checkpoint")
+    except Exception as err:  # any damage at all: the checkpoint is only an optimisation
+        message = f"checkpoint '{path}' is damaged ({type(err).__name__}: {err}); discarding it "
+        log(f"warning: {message}and training from scratch")
+        warnings.warn(message, stacklevel=2)
+        path.unlink()
+        return None
+    if state.get("fingerprint") != fingerprint:
+        log(f"warning: checkpoint '{path}' belongs to another configuration; training from scratch")
+        path.unlink()
+        return None
+    return state
+
+
+def _save_checkpoint(path: Path, state: dict) -> None:
+    with atomic_path(path) as tmp:
+        torch.save(state, tmp)
+
+
+def _phase_at(epoch: int, plan: list[dict]) -> int:
+    """Index of the phase that trains 1-based ``epoch``."""
+    end = 0
+    for index, phase in enumerate(plan):
+        end += phase["epochs"]
+        if epoch <= end:
+            return index
+    raise ValueError(f"epoch {epoch} is past the last phase")
+
+
+def train(
+    *,
+    data: dict[str, np.ndarray],
+    noisy_x: np.ndarray,
+    model_spec: dict,
+    loss_spec: dict,
+    phases: list[dict],
+    batch_size: int,
+    seed: int,
+    device: torch.device,
+    checkpoint: Path | None = None,
+    fingerprint: str = "",
+    log: Callable[[str], None] = print,
+) -> Outcome:
+    """Train one run through its optimizer ``phases`` (see ``study.phases``).
+
+    Returns the per-epoch history, the weights of the last finite epoch and the run's status.
+    """
+    plan = phases
+    total = sum(phase["epochs"] for phase in plan)
+    loss_fn = losses.build(loss_spec)
+    mean, std = data["mean"], data["std"]
+
+    def tensor(array, dtype=None):
+        return torch.from_numpy(np.ascontiguousarray(array)).to(device, dtype)
+
+    train_x = tensor(normalise(data["train_x"], mean, std))
+    train_y = tensor(data["train_y"], torch.long)
+    test_x = tensor(normalise(data["test_x"], mean, std))
+    test_y = tensor(data["test_y"], torch.long)
+    noisy = tensor(noisy_x)
+    n = len(train_x)
+
+    torch.manual_seed(seed)  # the initial weights are a function of the seed alone
+    model = models.build(model_spec, data["train_x"].shape[1:], int(data["classes"].size)).to(
+        device
+    )
+    order = torch.Generator().manual_seed(seed)  # the data order, likewise
+    history: list[dict] = []
+    start = 0
+    state = _load_checkpoint(checkpoint, fingerprint, log) if checkpoint else None
+    if state is not None:
+        model.load_state_dict(state["model"])
+        order.set_state(state["generator"])
+        history = state["history"]
+        start = state["epoch"]
+        log(f"resuming from epoch {start}")
+    phase_index = _phase_at(start + 1, plan) if start < total else len(plan) - 1
+    optimizer = optim.build(plan[phase_index], model.parameters())
+    if state is not None and state["phase"] == phase_index:
+        optimizer.load_state_dict(state["optimizer"])
+    good_weights = copy.deepcopy(model.state_dict())
+    status = {"status": "ok", "epochs_planned": total}
+
+    for epoch in range(start + 1, total + 1):
+        tic = time.perf_counter()
+        if _phase_at(epoch, plan) != phase_index:  # next phase: same model, new optimizer
+            phase_index = _phase_at(epoch, plan)
+            optimizer = optim.build(plan[phase_index], model.parameters())
+        model.train()
+        loss_sum = torch.zeros((), device=device)
+        correct = torch.zeros((), device=device, dtype=torch.long)
+        for idx in torch.randperm(n, generator=order).to(device).split(batch_size):
+            xb, yb = train_x[idx], train_y[idx]
+            logits = model(xb)
+            loss = loss_fn(logits, yb)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            loss_sum += loss.detach() * len(idx)
+            correct += (logits.argmax(dim=1) == yb).sum()
+        test = split_scores(logits_of(model, test_x), test_y, loss_fn)
+        noise = split_scores(logits_of(model, noisy), test_y, loss_fn)
+        values = torch.cat([torch.stack([loss_sum / n, correct / n]), test, noise]).tolist()
+        row = {
+            "epoch": epoch,
+            "phase": phase_index + 1,
+            "phase_optimizer": plan[phase_index]["type"],
+            **dict(zip(HISTORY_COLUMNS[3:], values, strict=True)),
+        }
+        bad = [k for k in ("train_loss", "test_loss") if not math.isfinite(row[k])]
+        if bad:
+            status.update(
+                status="diverged",
+                diverged_epoch=epoch,
+                reason=f"{bad[0]} is {row[bad[0]]} at epoch {epoch}",
+            )
+            log(f"epoch {epoch}/{total} diverged: {status['reason']}; keeping epochs 1-{epoch - 1}")
+            break
+        history.append(row)
+        good_weights = copy.deepcopy(model.state_dict())
+        log(
+            f"epoch {epoch}/{total} phase={row['phase']}:{row['phase_optimizer']} "
+            f"train_loss={row['train_loss']:.4f} train_acc={row['train_acc']:.4f} "
+            f"test_loss={row['test_loss']:.4f} test_acc={row['test_acc']:.4f} "
+            f"noisy_acc={row['noisy_acc']:.4f} ({time.perf_counter() - tic:.3f}s)"
+        )
+        if checkpoint is not None and epoch < total:
+            _save_checkpoint(
+                checkpoint,
+                {
+                    "fingerprint": fingerprint,
+                    "epoch": epoch,
+                    "phase": phase_index,
+                    "model": model.state_dict(),
+                    "optimizer": optimizer.state_dict(),
+                    "generator": order.get_state(),
+                    "history": history,
+                },
+            )
+    status["epochs_completed"] = len(history)
+    return Outcome(history, {k: v.cpu() for k, v in good_weights.items()}, status)

@@ -1,0 +1,25 @@
+# Tidy tables over all runs of a dataset.
+
+
+rule aggregate:
+    input:
+        code=package("tables"),
+        history=run_files("history.csv"),
+        status=run_files("status.json"),
+        evaluation=run_files("evaluation.csv"),
+        calibration=run_files("calibration.csv"),
+    output:
+        history="results/{dataset}/tables/history.csv",
+        evaluation="results/{dataset}/tables/evaluation.csv",
+        calibration="results/{dataset}/tables/calibration.csv",
+        runs="results/{dataset}/tables/runs.csv",
+    params:
+        runs=run_grid(),
+    log:
+        "results/{dataset}/logs/aggregate.log",
+    benchmark:
+        "results/{dataset}/benchmarks/aggregate.tsv"
+    conda:
+        "../../envs/lossbench.yaml"
+    script:
+        "../scripts/aggregate.py"

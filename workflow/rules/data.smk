@@ -1,0 +1,44 @@
+# Each dataset is loaded once; each test set (clean or corrupted) is made once per dataset.
+
+
+def dataset_params(wildcards):
+    return study.dataset_params(config, wildcards.dataset)
+
+
+def testset_params(wildcards):
+    return study.testset_params(config, wildcards.testset)
+
+
+rule prepare_data:
+    input:
+        package("datasets", "arrays"),
+    output:
+        "results/{dataset}/data.npz",
+    params:
+        options=dataset_params,
+    log:
+        "results/{dataset}/logs/prepare_data.log",
+    benchmark:
+        "results/{dataset}/benchmarks/prepare_data.tsv"
+    conda:
+        "../../envs/lossbench.yaml"
+    script:
+        "../scripts/prepare_data.py"
+
+
+rule make_testset:
+    input:
+        code=package("testsets", "arrays"),
+        data="results/{dataset}/data.npz",
+    output:
+        "results/{dataset}/testsets/{testset}.npz",
+    params:
+        testset=testset_params,
+    log:
+        "results/{dataset}/logs/make_testset/{testset}.log",
+    benchmark:
+        "results/{dataset}/benchmarks/make_testset/{testset}.tsv"
+    conda:
+        "../../envs/lossbench.yaml"
+    script:
+        "../scripts/make_testset.py"
