@@ -61,7 +61,7 @@ def offline_help(name: str, root: str | Path) -> str:
     return (
         f"dataset '{name}' is not available offline: these files are missing under "
         f"data.root='{root}':\n{listing}\n"
-        f"Put the files there (MNIST-style datasets also accept the .gz files next to them), "
+        f"Put the files there (uncompressed, as torchvision's download leaves them), "
         f"or set data.download: true to let torchvision download them."
     )
 
