@@ -6,7 +6,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from lossbench import datasets
 from lossbench.errors import LossbenchError
 

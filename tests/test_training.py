@@ -3,7 +3,6 @@
 import numpy as np
 import pytest
 import torch
-
 from lossbench import datasets, models, study, testsets, training
 
 
@@ -84,7 +83,9 @@ def test_configure_honours_the_thread_count():
 
 
 def test_cnn_trains_on_image_shaped_data(digits):
-    outcome = run(digits, study.phases(SGD, 1), model={"type": "cnn", "channels": [4], "hidden": 16})
+    outcome = run(
+        digits, study.phases(SGD, 1), model={"type": "cnn", "channels": [4], "hidden": 16}
+    )
     assert np.isfinite(outcome.history[0]["train_loss"])
 
 

@@ -37,7 +37,9 @@ DATASETS: dict[str, DatasetInfo] = {
     "fashion_mnist": DatasetInfo(
         (1, 28, 28), 10, "FashionMNIST", tuple(f"FashionMNIST/raw/{f}" for f in _MNIST_FILES)
     ),
-    "kmnist": DatasetInfo((1, 28, 28), 10, "KMNIST", tuple(f"KMNIST/raw/{f}" for f in _MNIST_FILES)),
+    "kmnist": DatasetInfo(
+        (1, 28, 28), 10, "KMNIST", tuple(f"KMNIST/raw/{f}" for f in _MNIST_FILES)
+    ),
     "cifar10": DatasetInfo(
         (3, 32, 32),
         10,

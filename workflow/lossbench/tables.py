@@ -31,7 +31,12 @@ class RunFiles:
     calibration: str
 
     def keys(self) -> dict:
-        return {"dataset": self.dataset, "loss": self.loss, "optimizer": self.optimizer, "seed": self.seed}
+        return {
+            "dataset": self.dataset,
+            "loss": self.loss,
+            "optimizer": self.optimizer,
+            "seed": self.seed,
+        }
 
 
 def _tagged(frame: pd.DataFrame, run: RunFiles) -> pd.DataFrame:
@@ -46,21 +51,29 @@ def history(runs: list[RunFiles]) -> pd.DataFrame:
             id_vars=["epoch", "phase", "phase_optimizer"], var_name="series", value_name="value"
         )
         long[["split", "metric"]] = long.pop("series").str.split("_", n=1, expand=True)
-        frames.append(_tagged(long[["epoch", "phase", "phase_optimizer", "split", "metric", "value"]], run))
-    return pd.concat(frames, ignore_index=True).sort_values([*RUN_KEYS, "epoch", "split", "metric"], kind="stable")
+        frames.append(
+            _tagged(long[["epoch", "phase", "phase_optimizer", "split", "metric", "value"]], run)
+        )
+    return pd.concat(frames, ignore_index=True).sort_values(
+        [*RUN_KEYS, "epoch", "split", "metric"], kind="stable"
+    )
 
 
 def evaluation(runs: list[RunFiles]) -> pd.DataFrame:
     frames = []
     for run in runs:
         wide = pd.read_csv(run.evaluation)
-        long = wide.melt(id_vars=["testset", "noise", "level"], var_name="metric", value_name="value")
+        long = wide.melt(
+            id_vars=["testset", "noise", "level"], var_name="metric", value_name="value"
+        )
         frames.append(_tagged(long, run))
     return pd.concat(frames, ignore_index=True)
 
 
 def calibration(runs: list[RunFiles]) -> pd.DataFrame:
-    return pd.concat([_tagged(pd.read_csv(run.calibration), run) for run in runs], ignore_index=True)
+    return pd.concat(
+        [_tagged(pd.read_csv(run.calibration), run) for run in runs], ignore_index=True
+    )
 
 
 def statuses(runs: list[RunFiles]) -> pd.DataFrame:

@@ -7,10 +7,8 @@ import yaml
 
 LOSSBENCH_PATH = os.path.join(workflow.basedir, "workflow")
 sys.path.insert(0, LOSSBENCH_PATH)
-# Scripts run in their own processes (locally or on a cluster node): let them import the package.
-os.environ["PYTHONPATH"] = os.pathsep.join(
-    p for p in (LOSSBENCH_PATH, os.environ.get("PYTHONPATH")) if p
-)
+# Scripts import the package through the link workflow/scripts/lossbench: Snakemake puts a
+# script's folder on its sys.path, locally, in conda environments and on cluster nodes alike.
 
 from lossbench import study  # noqa: E402
 from lossbench.config import check_yaml_file, validate as validate_config  # noqa: E402
@@ -32,6 +30,9 @@ LOSSES = list(config["losses"])
 OPTIMIZERS = list(config["optimizers"])
 SEEDS = config["seeds"]
 TESTSETS = list(config["testsets"])
+# GPUs per train/evaluate job: one when the study asks for CUDA, so a cluster places the job on
+# a GPU node (`device: auto` asks for none and uses a GPU only where the job happens to land).
+GPUS = 1 if config["device"] == "cuda" else 0
 RUN = "results/{dataset}/runs/{loss}/{optimizer}/seed{seed}"
 
 
@@ -67,6 +68,22 @@ def run_files(name):
         ]
 
     return files
+
+
+def dataset_params(wildcards):
+    return study.dataset_params(config, wildcards.dataset)
+
+
+def testset_params(wildcards):
+    return study.testset_params(config, wildcards.testset)
+
+
+def train_params(wildcards):
+    return study.train_params(config, wildcards.dataset, wildcards.loss, wildcards.optimizer)
+
+
+def evaluate_params(wildcards):
+    return study.evaluate_params(config, wildcards.dataset, wildcards.loss)
 
 
 def final_targets(wildcards):

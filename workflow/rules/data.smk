@@ -1,14 +1,6 @@
 # Each dataset is loaded once; each test set (clean or corrupted) is made once per dataset.
 
 
-def dataset_params(wildcards):
-    return study.dataset_params(config, wildcards.dataset)
-
-
-def testset_params(wildcards):
-    return study.testset_params(config, wildcards.testset)
-
-
 rule prepare_data:
     input:
         package("datasets", "arrays"),

@@ -1,10 +1,6 @@
 # Every trained model on every configured test set; a test-set change re-evaluates only.
 
 
-def evaluate_params(wildcards):
-    return study.evaluate_params(config, wildcards.dataset, wildcards.loss)
-
-
 rule evaluate:
     input:
         code=package("evaluation", "losses", "models"),
@@ -17,6 +13,8 @@ rule evaluate:
     params:
         run=evaluate_params,
     threads: config["threads"]
+    resources:
+        gpu=GPUS,
     log:
         "results/{dataset}/logs/evaluate/{loss}/{optimizer}/seed{seed}.log",
     benchmark:

@@ -1,10 +1,6 @@
 # One job per run: a fresh model from the seed, trained through its optimizer's phases.
 
 
-def train_params(wildcards):
-    return study.train_params(config, wildcards.dataset, wildcards.loss, wildcards.optimizer)
-
-
 rule train:
     input:
         code=package("training", "losses", "models", "optim", "evaluation"),
@@ -17,6 +13,8 @@ rule train:
     params:
         run=train_params,
     threads: config["threads"]
+    resources:
+        gpu=GPUS,
     log:
         "results/{dataset}/logs/train/{loss}/{optimizer}/seed{seed}.log",
     benchmark:
