@@ -15,9 +15,10 @@ include: "workflow/rules/data.smk"
 include: "workflow/rules/train.smk"
 include: "workflow/rules/evaluate.smk"
 include: "workflow/rules/aggregate.smk"
+include: "workflow/rules/comparison.smk"
 
 
 rule all:
+    default_target: True
     input:
         final_targets,
-    default_target: True

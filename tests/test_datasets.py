@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
 from lossbench import datasets
 from lossbench.errors import LossbenchError
 

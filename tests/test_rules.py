@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
+
 from conftest import TINY_CONFIG, snakemake, write_config
 
 SAMPLES = Path(__file__).parent / "data" / "rules"

@@ -4,6 +4,7 @@ import copy
 import re
 
 import pytest
+
 from conftest import TINY_CONFIG, snakemake, write_config
 
 

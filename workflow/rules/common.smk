@@ -87,4 +87,7 @@ def evaluate_params(wildcards):
 
 
 def final_targets(wildcards):
-    return expand("results/{dataset}/tables/runs.csv", dataset=DATASETS)
+    targets = expand("results/{dataset}/tables/runs.csv", dataset=DATASETS)
+    if len(DATASETS) > 1:
+        targets += ["results/comparison/ranks.csv", "results/comparison/ranking.png"]
+    return targets

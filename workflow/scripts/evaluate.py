@@ -1,6 +1,7 @@
 """Score one trained model on every configured test set: metrics and calibration bins."""
 
 import torch
+
 from lossbench import arrays, evaluation, losses, models, testsets, training, weights
 from lossbench.atomic import write_rows
 from lossbench.snakejob import job

@@ -1,0 +1,123 @@
+"""Does a ranking of losses hold on more than one dataset?
+
+From each dataset's tidy evaluation table: the mean clean test accuracy of every
+loss x optimizer over seeds, its rank within dataset x optimizer (1 = most accurate), and
+sentences that say, per optimizer, where the rankings of the datasets agree and where not.
+"""
+
+from __future__ import annotations
+
+from itertools import combinations
+
+import pandas as pd
+from scipy.stats import kendalltau
+
+
+def ranks(evaluations: list[pd.DataFrame], runs: list[pd.DataFrame]) -> pd.DataFrame:
+    """One row per dataset x optimizer x loss: clean accuracy over seeds and its rank.
+
+    Diverged runs count with the accuracy of their last finite epoch's weights, and are
+    counted in ``diverged`` so a reader sees them.
+    """
+    evaluation = pd.concat(evaluations, ignore_index=True)
+    clean = evaluation.query("testset == 'clean' and metric == 'accuracy'")
+    table = (
+        clean.groupby(["dataset", "optimizer", "loss"], sort=False)["value"]
+        .agg(accuracy_mean="mean", accuracy_std="std", seeds="count")
+        .reset_index()
+    )
+    status = pd.concat(runs, ignore_index=True)
+    diverged = (
+        status.assign(diverged=status["status"].eq("diverged"))
+        .groupby(["dataset", "optimizer", "loss"], sort=False)["diverged"]
+        .sum()
+        .rename("diverged")
+    )
+    table = table.join(diverged, on=["dataset", "optimizer", "loss"])
+    table["rank"] = (
+        table.groupby(["dataset", "optimizer"])["accuracy_mean"]
+        .rank(ascending=False, method="min")
+        .astype(int)
+    )
+    return table.sort_values(["optimizer", "dataset", "rank", "loss"], ignore_index=True)
+
+
+def _order(group: pd.DataFrame) -> list[str]:
+    return group.sort_values(["rank", "loss"])["loss"].tolist()
+
+
+def findings(table: pd.DataFrame) -> list[str]:
+    """Per optimizer: does the ranking (and the winner) agree across datasets?"""
+    sentences = []
+    for optimizer, by_optimizer in table.groupby("optimizer", sort=False):
+        orders = {d: _order(g) for d, g in by_optimizer.groupby("dataset", sort=False)}
+        datasets = list(orders)
+        described = "; ".join(f"{d}: {' > '.join(order)}" for d, order in orders.items())
+        if len(set(map(tuple, orders.values()))) == 1:
+            sentences.append(
+                f"Under {optimizer}, the ranking agrees on all {len(datasets)} datasets: "
+                f"{' > '.join(orders[datasets[0]])}."
+            )
+            continue
+        winners = {order[0] for order in orders.values()}
+        winner = (
+            f"the most accurate loss is {winners.pop()} everywhere"
+            if len(winners) == 1
+            else "the most accurate loss differs between datasets"
+        )
+        taus = []
+        for a, b in combinations(datasets, 2):
+            rank_a = by_optimizer.query("dataset == @a").set_index("loss")["rank"]
+            rank_b = by_optimizer.query("dataset == @b").set_index("loss")["rank"]
+            common = rank_a.index.intersection(rank_b.index)
+            tau = kendalltau(rank_a[common], rank_b[common]).statistic
+            taus.append(f"{a} vs {b}: Kendall tau {tau:+.2f}")
+        sentences.append(
+            f"Under {optimizer}, the rankings disagree ({described}); {winner} ({'; '.join(taus)})."
+        )
+    return sentences
+
+
+def plot(table: pd.DataFrame, path: str) -> None:
+    """Accuracy (left) and rank (right) of every loss x optimizer across datasets."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from .atomic import atomic_path
+
+    datasets = list(dict.fromkeys(table["dataset"]))
+    losses = list(dict.fromkeys(table.sort_values("loss")["loss"]))
+    optimizers = list(dict.fromkeys(table["optimizer"]))
+    colours = plt.get_cmap("tab10")
+    styles = ["-", "--", ":", "-."]
+    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4), layout="constrained")
+    for (loss, optimizer), group in table.groupby(["loss", "optimizer"], sort=False):
+        group = group.set_index("dataset").reindex(datasets)
+        line = {
+            "color": colours(losses.index(loss) % 10),
+            "linestyle": styles[optimizers.index(optimizer) % len(styles)],
+            "marker": "o",
+            "label": f"{loss} / {optimizer}",
+        }
+        left.errorbar(
+            datasets,
+            100 * group["accuracy_mean"],
+            yerr=100 * group["accuracy_std"],
+            capsize=3,
+            **line,
+        )
+        # a small sideways shift per optimizer keeps equal ranks of two optimizers apart
+        shift = 0.04 * (optimizers.index(optimizer) - (len(optimizers) - 1) / 2)
+        right.plot([i + shift for i in range(len(datasets))], group["rank"], **line)
+    left.set(xlabel="dataset", ylabel="clean test accuracy (%), mean ± sd over seeds")
+    right.set(xlabel="dataset", ylabel="rank within dataset (1 = most accurate)")
+    right.set_xticks(range(len(datasets)), datasets)
+    right.set_yticks(range(1, len(losses) + 1))
+    right.invert_yaxis()
+    right.legend(loc="center left", bbox_to_anchor=(1.02, 0.5), fontsize="small")
+    fig.suptitle("Losses across datasets")
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png", dpi=120)
+    plt.close(fig)

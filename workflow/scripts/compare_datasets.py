@@ -1,0 +1,25 @@
+"""Rank losses per dataset and say where the rankings agree (see lossbench.comparison)."""
+
+import pandas as pd
+
+from lossbench import comparison
+from lossbench.atomic import write_csv, write_text
+from lossbench.snakejob import job
+
+with job(snakemake):
+    table = comparison.ranks(
+        [pd.read_csv(path) for path in snakemake.input.evaluation],
+        [pd.read_csv(path) for path in snakemake.input.runs],
+    )
+    write_csv(snakemake.output.ranks, table)
+    comparison.plot(table, snakemake.output.figure)
+    sentences = comparison.findings(table)
+    print("\n".join(sentences))
+    write_text(
+        snakemake.output.findings,
+        "# Losses across datasets\n\n"
+        + "\n".join(f"- {s}" for s in sentences)
+        + "\n\n"
+        + table.to_markdown(index=False, floatfmt=".4f")
+        + "\n",
+    )
