@@ -40,14 +40,22 @@ def write_config(directory: Path, config: dict, name: str = "config.yaml") -> Pa
     return path
 
 
-def snakemake(workdir: Path, *args: str, configfile: Path | None = None, check: bool = True):
-    """Run the repository's workflow with ``workdir`` as its working directory."""
+#: the environment of every Snakemake the tests start: the venv's tools come first on PATH
+SNAKEMAKE_ENV = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}"}
+
+
+def snakemake_command(workdir: Path, *args: str, configfile: Path | None = None) -> list[str]:
+    """The command line that runs the repository's workflow in ``workdir`` (with SNAKEMAKE_ENV)."""
     command = [str(BIN / "snakemake"), "-s", str(REPO / "Snakefile"), "--directory", str(workdir)]
     if configfile is not None:
         command += ["--configfile", str(configfile)]
-    command += ["--cores", "2", *args]
-    env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}"}
-    result = subprocess.run(command, capture_output=True, text=True, env=env)
+    return [*command, "--cores", "2", *args]
+
+
+def snakemake(workdir: Path, *args: str, configfile: Path | None = None, check: bool = True):
+    """Run the repository's workflow with ``workdir`` as its working directory."""
+    command = snakemake_command(workdir, *args, configfile=configfile)
+    result = subprocess.run(command, capture_output=True, text=True, env=SNAKEMAKE_ENV)
     if check and result.returncode != 0:
         raise AssertionError(
             f"snakemake {' '.join(args)} failed ({result.returncode}):\n"

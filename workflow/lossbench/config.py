@@ -70,7 +70,9 @@ def _allowed(error: jsonschema.ValidationError) -> str:
     if kind == "pattern":
         return "a name of letters, digits, '_', '.', '+', '-' (no '/', spaces or '..')"
     if kind in ("minItems", "minProperties"):
-        return f"at least {error.validator_value} entr{'y' if error.validator_value == 1 else 'ies'}"
+        return (
+            f"at least {error.validator_value} entr{'y' if error.validator_value == 1 else 'ies'}"
+        )
     if kind == "maxItems":
         return f"at most {error.validator_value} items"
     if kind == "uniqueItems":
@@ -85,9 +87,15 @@ def _allowed(error: jsonschema.ValidationError) -> str:
 
 
 def _describe(error: jsonschema.ValidationError) -> str:
-    # Look through combinators to the most specific failure.
+    # Look through combinators to the most specific failure, skipping the alternatives whose
+    # type does not fit the value at all (a mapping is not meant as a list of phases).
     while error.context:
-        error = jsonschema.exceptions.best_match(error.context)
+        fitting = [
+            e
+            for e in error.context
+            if e.validator != "type" or e.absolute_path != error.absolute_path
+        ]
+        error = jsonschema.exceptions.best_match(fitting or error.context)
     path = list(error.absolute_path)
     if error.validator == "additionalProperties":
         known = set(error.schema.get("properties", {}))
@@ -100,11 +108,9 @@ def _describe(error: jsonschema.ValidationError) -> str:
     if error.validator == "required":
         missing = [k for k in error.validator_value if k not in error.instance]
         return f"missing key '{_key([*path, missing[0]])}'; {_key(path)} needs {_allowed(error)}"
-    if error.validator == "propertyNames":
-        return f"bad name in {_key(path)}: {error.message}"
     value = json.dumps(error.instance) if not isinstance(error.instance, str) else error.instance
-    if error.validator == "pattern" and path:
-        return f"bad name '{value}' in {_key(path[:-1])}; allowed: {_allowed(error)}"
+    if error.validator == "pattern" and "propertyNames" in error.schema_path:
+        return f"bad name '{value}' in {_key(path)}; allowed: {_allowed(error)}"
     return f"{_key(path)} = {value} is not allowed; allowed: {_allowed(error)}"
 
 
@@ -112,15 +118,7 @@ def _schema_errors(config: dict, schema: dict) -> None:
     validator = jsonschema.Draft202012Validator(schema)
     errors = sorted(validator.iter_errors(config), key=lambda e: list(map(str, e.absolute_path)))
     if errors:
-        # propertyNames failures hide the offending name inside the error's context
-        first = errors[0]
-        if first.validator == "propertyNames" and first.context:
-            name = first.context[0].instance
-            raise ConfigError(
-                f"bad name '{name}' in {_key(first.absolute_path)}; allowed: "
-                f"{_allowed(first.context[0])}"
-            )
-        raise ConfigError(_describe(first))
+        raise ConfigError(_describe(errors[0]))
 
 
 def _semantic_errors(config: dict) -> None:
@@ -156,11 +154,12 @@ def validate(config: dict, schema: dict) -> dict:
 
 
 def fill_defaults(config: dict, schema: dict) -> dict:
-    """Top-level and ``data`` defaults from the schema, for configs that leave keys out."""
+    """Top-level, ``data`` and ``analysis`` defaults from the schema, for keys left out."""
     for key, prop in schema["properties"].items():
         if "default" in prop and key not in config:
             config[key] = json.loads(json.dumps(prop["default"]))
-    data = config.setdefault("data", {})
-    for key, prop in schema["properties"]["data"]["properties"].items():
-        data.setdefault(key, prop["default"])
+    for section in ("data", "analysis"):
+        values = config.setdefault(section, {})
+        for key, prop in schema["properties"][section]["properties"].items():
+            values.setdefault(key, prop["default"])
     return config

@@ -50,7 +50,9 @@ def history(runs: list[RunFiles]) -> pd.DataFrame:
         long = wide.melt(
             id_vars=["epoch", "phase", "phase_optimizer"], var_name="series", value_name="value"
         )
-        long[["split", "metric"]] = long.pop("series").str.split("_", n=1, expand=True)
+        # not expand=True: a run that diverged in its first epoch has no rows to split
+        parts = long.pop("series").str.split("_", n=1)
+        long["split"], long["metric"] = parts.str[0], parts.str[1]
         frames.append(
             _tagged(long[["epoch", "phase", "phase_optimizer", "split", "metric", "value"]], run)
         )
@@ -91,4 +93,5 @@ def statuses(runs: list[RunFiles]) -> pd.DataFrame:
                 "reason": status.get("reason", ""),
             }
         )
-    return pd.DataFrame(rows)
+    # an epoch number stays an integer (not 3.0) although runs that did not diverge have none
+    return pd.DataFrame(rows).astype({"diverged_epoch": "Int64"})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import zipfile
 from pathlib import Path
 
 import torch
@@ -11,14 +12,31 @@ from .errors import DamagedFileError
 
 
 def save(path: str | Path, state_dict: dict) -> None:
-    with atomic_path(path) as tmp:
-        torch.save(state_dict, tmp)
+    """Write ``state_dict`` atomically; equal weights give equal bytes.
+
+    Saving to a file object, not a path, keeps torch from naming the archive's inner folder
+    after the (random) temporary file name.
+    """
+    with atomic_path(path) as tmp, open(tmp, "wb") as handle:
+        torch.save(state_dict, handle)
+
+
+def read_checked(path: str | Path):
+    """``torch.load(weights_only=True)`` of ``path`` after checking every record's CRC-32.
+
+    torch itself does not check them, so flipped bytes inside a tensor would load silently.
+    """
+    with zipfile.ZipFile(path) as archive:
+        bad = archive.testzip()
+    if bad is not None:
+        raise ValueError(f"bad CRC-32 for record '{bad}'")
+    return torch.load(path, map_location="cpu", weights_only=True)
 
 
 def load(path: str | Path) -> dict:
     """The state_dict at ``path``; a damaged file is reported with the fix."""
     try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
+        state = read_checked(path)
     except Exception as err:  # torch raises many types for a damaged pickle/zip
         raise DamagedFileError(
             f"cannot read weights '{path}' ({type(err).__name__}: {err}). The file is damaged: "

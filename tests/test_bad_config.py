@@ -1,0 +1,206 @@
+"""Every config mistake is caught before any job runs: one message, no traceback.
+
+One table drives one test. Each case is the tiny study with one mistake, given either as
+top-level keys to replace or as the raw YAML text (for mistakes YAML itself hides, such as a
+repeated key). Every case goes through the checks the Snakefile runs (in-process, fast); the
+cases in ``THROUGH_SNAKEMAKE``, one of each kind of check, also run the real `snakemake -n` in
+a temp workdir, a few at a time because each is mostly Snakemake's start-up.
+"""
+
+from __future__ import annotations
+
+import copy
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+import yaml
+
+from conftest import REPO, TINY_CONFIG, snakemake, write_config
+from lossbench.config import check_yaml_file, validate
+from lossbench.errors import ConfigError
+
+SCHEMA = yaml.safe_load((REPO / "workflow/schemas/config.schema.yaml").read_text())
+CLEAN_AND_GAUSSIAN = {"clean": {"type": "clean"}, "gaussian": {"type": "gaussian", "sigma": 1.0}}
+NAME_RULE = "letters, digits, '_', '.', '+', '-' (no '/', spaces or '..')"
+DUPLICATE_LOSS = yaml.safe_dump(TINY_CONFIG, sort_keys=False).replace(
+    "  focal_g2:", "  ce:\n    type: mae\n  focal_g2:", 1
+)
+
+#: (case, the mistake: top-level keys replaced or raw YAML text, what the message must say)
+CASES = [
+    (
+        "unknown loss type",
+        {"losses": {"ce": {"type": "hinge"}}},
+        ["losses.ce.type", "hinge", "mae, cross_entropy, focal"],
+    ),
+    (
+        "unknown optimizer type",
+        {"optimizers": {"sgd": {"type": "rmsprop", "lr": 0.1}}},
+        ["optimizers.sgd.type", "rmsprop", "sgd, adam"],
+    ),
+    (
+        "negative gamma",
+        {"losses": {"f": {"type": "focal", "gamma": -1}}},
+        ["losses.f.gamma", "-1", ">= 0"],
+    ),
+    (
+        "alpha of wrong length",
+        {"losses": {"f": {"type": "focal", "gamma": 2, "alpha": [1, 2, 3]}}},
+        ["losses.f.alpha", "3 entries", "10 numbers"],
+    ),
+    ("empty losses", {"losses": {}}, ["losses", "{}", "at least 1 entry"]),
+    ("empty optimizers", {"optimizers": {}}, ["optimizers", "{}", "at least 1 entry"]),
+    ("empty seeds", {"seeds": []}, ["seeds", "[]", "at least 1 entry"]),
+    ("empty datasets", {"datasets": []}, ["datasets", "[]", "at least 1 entry"]),
+    ("empty testsets", {"testsets": {}}, ["testsets", "{}", "at least 1 entry"]),
+    (
+        "unknown dataset",
+        {"datasets": ["imagenet"]},
+        ["datasets.0", "imagenet", "digits, mnist, fashion_mnist, kmnist, cifar10"],
+    ),
+    ("seed is a string", {"seeds": ["one"]}, ["seeds.0", "one", "integer"]),
+    ("seed is a float", {"seeds": [0, 1.5]}, ["seeds.1", "1.5", "integer"]),
+    ("repeated seed", {"seeds": [0, 0]}, ["seeds", "[0, 0]", "no repeated items"]),
+    ("duplicate loss name", DUPLICATE_LOSS, ["duplicate key 'ce'", "line", "every name must"]),
+    ("name with /", {"losses": {"a/b": {"type": "mae"}}}, ["losses", "a/b", NAME_RULE]),
+    (
+        "name with ..",
+        {"optimizers": {"sgd..2": {"type": "adam"}}},
+        ["optimizers", "sgd..2", NAME_RULE],
+    ),
+    (
+        "name with space",
+        {"testsets": {**CLEAN_AND_GAUSSIAN, "my noise": {"type": "clean"}}},
+        ["testsets", "my noise", NAME_RULE],
+    ),
+    ("zero epochs", {"epochs": 0}, ["epochs", "0", ">= 1"]),
+    ("negative epochs", {"epochs": -3}, ["epochs", "-3", ">= 1"]),
+    ("zero batch size", {"batch_size": 0}, ["batch_size", "0", ">= 1"]),
+    (
+        "negative phase epochs",
+        {"optimizers": {"p": [{"type": "adam", "epochs": -1}]}},
+        ["optimizers.p.0.epochs", "-1", ">= 1"],
+    ),
+    (
+        "phase without epochs",
+        {"optimizers": {"p": [{"type": "adam"}]}},
+        ["optimizers.p.0.epochs", "missing key"],
+    ),
+    ("sgd without lr", {"optimizers": {"sgd": {"type": "sgd"}}}, ["optimizers.sgd.lr", "missing"]),
+    (
+        "negative lr",
+        {"optimizers": {"sgd": {"type": "sgd", "lr": -0.1}}},
+        ["optimizers.sgd.lr", "-0.1", "> 0"],
+    ),
+    (
+        "negative sigma",
+        {"testsets": {"clean": {"type": "clean"}, "gaussian": {"type": "gaussian", "sigma": -0.5}}},
+        ["testsets.gaussian.sigma", "-0.5", ">= 0"],
+    ),
+    (
+        "salt_pepper fraction > 1",
+        {"testsets": {**CLEAN_AND_GAUSSIAN, "sp": {"type": "salt_pepper", "fraction": 1.5}}},
+        ["testsets.sp.fraction", "1.5", "<= 1"],
+    ),
+    (
+        "unknown top-level key",
+        {"learning_rate": 0.1},
+        ["learning_rate", "batch_size, data, datasets"],
+    ),
+    (
+        "unknown key in a loss",
+        {"losses": {"ce": {"type": "cross_entropy", "gama": 2}}},
+        ["losses.ce.gama", "only the keys type"],
+    ),
+    (
+        "unknown key in an optimizer",
+        {"optimizers": {"sgd": {"type": "sgd", "lr": 1, "momentun": 0.9}}},
+        ["optimizers.sgd.momentun", "momentum"],
+    ),
+    ("losses as a list", {"losses": ["ce", "mae"]}, ["losses", '["ce", "mae"]', "type object"]),
+    ("epochs as text", {"epochs": "ten"}, ["epochs", "ten", "type integer"]),
+    ("seeds as a scalar", {"seeds": 3}, ["seeds", "3", "type array"]),
+    ("deterministic as text", {"deterministic": "yes"}, ["deterministic", "yes", "type boolean"]),
+    (
+        "history_testset not a test set",
+        {"history_testset": "fog"},
+        ["history_testset", "fog", "clean, gaussian, salt_pepper_0.1"],
+    ),
+    (
+        "missing offline dataset",
+        {"datasets": ["mnist"], "data": {"root": "resources"}},
+        ["data.root", "resources", "MNIST/raw/train-images-idx3-ubyte", "data.download: true"],
+    ),
+    ("unknown device", {"device": "tpu"}, ["device", "tpu", "auto, cpu, cuda"]),
+    ("zero threads", {"threads": 0}, ["threads", "0", ">= 1"]),
+    (
+        "unknown model type",
+        {"model": {"default": {"type": "resnet"}}},
+        ["model.default.type", "resnet", "mlp, cnn"],
+    ),
+]
+
+
+#: one case per kind of check: schema enum, type, bound, name pattern, unknown key, repeated
+#: YAML key, cross-key rule, offline files
+THROUGH_SNAKEMAKE = [
+    "unknown loss type",
+    "seed is a float",
+    "negative sigma",
+    "name with /",
+    "unknown key in an optimizer",
+    "duplicate loss name",
+    "alpha of wrong length",
+    "missing offline dataset",
+]
+
+
+def _workdir(workdir: Path, mistake: dict | str) -> Path:
+    """``workdir`` with an empty data.root and the config file with ``mistake``."""
+    workdir.mkdir()
+    (workdir / "resources").mkdir()
+    if isinstance(mistake, str):
+        (workdir / "config.yaml").write_text(mistake)
+    else:
+        write_config(workdir, {**copy.deepcopy(TINY_CONFIG), **mistake})
+    return workdir
+
+
+def _dry_run(workdir: Path, mistake: dict | str):
+    _workdir(workdir, mistake)
+    return snakemake(workdir, "-n", configfile=workdir / "config.yaml", check=False)
+
+
+@pytest.fixture(scope="module")
+def dry_runs(tmp_path_factory) -> dict:
+    """`snakemake -n` result and workdir of each case in THROUGH_SNAKEMAKE, by case name."""
+    root = tmp_path_factory.mktemp("bad_config")
+    mistakes = {name: mistake for name, mistake, _ in CASES}
+    workdirs = [root / f"case{i}" for i in range(len(THROUGH_SNAKEMAKE))]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        results = pool.map(_dry_run, workdirs, [mistakes[name] for name in THROUGH_SNAKEMAKE])
+        return dict(zip(THROUGH_SNAKEMAKE, zip(results, workdirs, strict=True), strict=True))
+
+
+@pytest.mark.parametrize(("name", "mistake", "expected"), CASES, ids=[c[0] for c in CASES])
+def test_bad_config_is_one_clear_message(name, mistake, expected, tmp_path, monkeypatch, request):
+    # the Snakefile's checks, in-process: the YAML file, then the merged config
+    config_file = _workdir(tmp_path / "in_process", mistake) / "config.yaml"
+    monkeypatch.chdir(config_file.parent)
+    with pytest.raises(ConfigError) as caught:
+        check_yaml_file(config_file)
+        validate(yaml.safe_load(config_file.read_text()), SCHEMA)
+    messages = [str(caught.value)]
+    if name in THROUGH_SNAKEMAKE:
+        result, workdir = request.getfixturevalue("dry_runs")[name]
+        output = result.stdout + result.stderr
+        assert result.returncode != 0, output
+        assert output.count("lossbench: invalid configuration:") == 1, output
+        assert "Traceback" not in output
+        assert 'File "' not in output
+        assert not (workdir / "results").exists()
+        messages.append(output[output.index("lossbench: invalid configuration:") :])
+    for message in messages:
+        for fragment in expected:
+            assert fragment in message, f"{fragment!r} missing from: {message}"
