@@ -1,0 +1,122 @@
+"""Train the tiny study on CUDA and on the CPU; compare accuracies and seconds per epoch.
+
+The package's own code does the work (``training.configure``/``resolve_device``/``train`` and
+``evaluation.evaluate``), in one process, so the seconds per epoch are the training loop's and
+not Python's start-up. CUDA and CPU kernels round differently, so accuracies agree within a
+tolerance rather than bit for bit. Run it through ``tests/gpu/check.sh``; exit status 2 means
+there is no CUDA device to check.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import itertools
+import sys
+import time
+from pathlib import Path
+
+import torch
+import yaml
+
+TESTS = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(TESTS))
+
+from conftest import REPO, TINY_CONFIG  # noqa: E402
+from lossbench import datasets, evaluation, losses, models, study, testsets, training  # noqa: E402
+from lossbench.config import validate  # noqa: E402
+
+NO_CUDA = 2
+
+
+def tiny_study(epochs: int) -> dict:
+    """TINY_CONFIG with ``epochs``, validated and with its defaults filled in."""
+    schema = yaml.safe_load((REPO / "workflow/schemas/config.schema.yaml").read_text())
+    return validate({**copy.deepcopy(TINY_CONFIG), "epochs": epochs}, schema)
+
+
+def _quiet(_line: str) -> None:
+    """Training's per-epoch log lines are not wanted here."""
+
+
+def measure(device_name: str, epochs: int) -> list[dict]:
+    """Train every run of the tiny study on ``device_name``: clean test accuracy, s/epoch."""
+    config = tiny_study(epochs)
+    training.configure(config["threads"], config["deterministic"])
+    device = training.resolve_device(device_name)
+    data = datasets.load("digits", **study.dataset_params(config, "digits"))
+    noise_seed = config["noise_seed"]
+    noisy = testsets.make(data, config["testsets"][config["history_testset"]], noise_seed)
+    test_x = torch.from_numpy(testsets.make(data, {"type": "clean"}, noise_seed)).to(device)
+    test_y = torch.from_numpy(data["test_y"]).to(device)
+    rows = []
+    grid = itertools.product(config["losses"], config["optimizers"], config["seeds"])
+    for loss, optimizer, seed in grid:
+        params = study.train_params(config, "digits", loss, optimizer)
+        tic = time.perf_counter()
+        outcome = training.train(
+            data=data,
+            noisy_x=noisy,
+            model_spec=params["model"],
+            loss_spec=params["loss"],
+            phases=params["phases"],
+            batch_size=params["batch_size"],
+            seed=seed,
+            device=device,
+            log=_quiet,
+        )
+        seconds = time.perf_counter() - tic
+        model = models.build(params["model"], data["train_x"].shape[1:], len(data["classes"]))
+        model.load_state_dict(outcome.state_dict)
+        metrics, _ = evaluation.evaluate(
+            model.to(device), losses.build(params["loss"]), test_x, test_y
+        )
+        rows.append(
+            {
+                "run": f"{loss}/{optimizer}/seed{seed}",
+                "accuracy": metrics["accuracy"],
+                "seconds_per_epoch": seconds / epochs,
+            }
+        )
+    return rows
+
+
+def mismatches(cuda: list[dict], cpu: list[dict], tolerance: float) -> list[str]:
+    """Runs whose CUDA and CPU accuracies differ by more than ``tolerance``."""
+    return [
+        f"{g['run']}: cuda {g['accuracy']:.4f} vs cpu {c['accuracy']:.4f}"
+        for g, c in zip(cuda, cpu, strict=True)
+        if abs(g["accuracy"] - c["accuracy"]) > tolerance
+    ]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--epochs", type=int, default=20)
+    parser.add_argument("--tolerance", type=float, default=0.02, help="absolute accuracy")
+    args = parser.parse_args(argv)
+    if not torch.cuda.is_available():
+        print(
+            "gpucheck: no CUDA device: torch.cuda.is_available() is False "
+            f"(torch {torch.__version__}, CUDA build {torch.version.cuda}); nothing to check",
+            file=sys.stderr,
+        )
+        return NO_CUDA
+    print(f"device: {torch.cuda.get_device_name()} (torch {torch.__version__})")
+    torch.zeros(1, device="cuda")  # CUDA context start-up is not an epoch's cost
+    results = {device: measure(device, args.epochs) for device in ("cuda", "cpu")}
+    print(f"{'run':<24}{'acc cuda':>10}{'acc cpu':>10}{'s/epoch cuda':>14}{'s/epoch cpu':>13}")
+    for g, c in zip(results["cuda"], results["cpu"], strict=True):
+        print(
+            f"{g['run']:<24}{g['accuracy']:>10.4f}{c['accuracy']:>10.4f}"
+            f"{g['seconds_per_epoch']:>14.4f}{c['seconds_per_epoch']:>13.4f}"
+        )
+    bad = mismatches(results["cuda"], results["cpu"], args.tolerance)
+    for line in bad:
+        print(f"FAIL accuracy differs by more than {args.tolerance}: {line}", file=sys.stderr)
+    print("FAIL" if bad else f"OK: accuracies agree within {args.tolerance}")
+    return 1 if bad else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
