@@ -13,6 +13,7 @@ sys.path.insert(0, LOSSBENCH_PATH)
 from lossbench import study  # noqa: E402
 from lossbench.config import check_yaml_file, validate as validate_config  # noqa: E402
 from lossbench.errors import ConfigError  # noqa: E402
+from lossbench.figures import FIGURES  # noqa: E402
 
 with open(os.path.join(LOSSBENCH_PATH, "schemas", "config.schema.yaml")) as _schema:
     CONFIG_SCHEMA = yaml.safe_load(_schema)
@@ -82,12 +83,52 @@ def train_params(wildcards):
     return study.train_params(config, wildcards.dataset, wildcards.loss, wildcards.optimizer)
 
 
-def evaluate_params(wildcards):
-    return study.evaluate_params(config, wildcards.dataset, wildcards.loss)
-
-
 def final_targets(wildcards):
-    targets = expand("results/{dataset}/tables/runs.csv", dataset=DATASETS)
+    targets = expand("results/{dataset}/report.html", dataset=DATASETS)
+    targets += expand(
+        "results/{dataset}/figures/{figure}.png", dataset=DATASETS, figure=FIGURES
+    )
     if len(DATASETS) > 1:
         targets += ["results/comparison/ranks.csv", "results/comparison/ranking.png"]
     return targets
+
+
+# Analysis: each figure depends on its own module, the shared style and the tables it reads.
+REPORT_DIR = os.path.join(workflow.basedir, "workflow", "report")
+
+
+def figure_inputs(wildcards):
+    """A figure's own module, the shared style, and exactly the tables it reads."""
+    spec = FIGURES[wildcards.figure]
+    tables = {n: f"results/{wildcards.dataset}/tables/{n}.csv" for n in spec.tables}
+    code = [
+        os.path.join(LOSSBENCH_PATH, "lossbench", "figures", f"{name}.py")
+        for name in ("__init__", "style", spec.module)
+    ]
+    code += package("metrics", "atomic")
+    return {"code": code, **tables}
+
+
+def figure_caption(wildcards):
+    with open(os.path.join(REPORT_DIR, "figures", f"{wildcards.figure}.rst")) as handle:
+        return handle.read()
+
+
+def benchmark_files(wildcards):
+    """The benchmark TSV of every job the report's numbers come from.
+
+    Each rule's own ``benchmark:`` pattern, filled in for every job; a rule that runs once per
+    dataset (a pattern without run wildcards) gives one path, hence the de-duplication.
+    """
+    d = wildcards.dataset
+    grid = [dict(dataset=d, loss=l, optimizer=o, seed=s) for l, o, s in run_grid()]
+    paths = [
+        rules.prepare_data.benchmark.format(dataset=d),
+        *(rules.make_testset.benchmark.format(dataset=d, testset=t) for t in TESTSETS),
+        *(rules.train.benchmark.format(**run) for run in grid),
+        *(rules.evaluate.benchmark.format(**run) for run in grid),
+        rules.aggregate.benchmark.format(dataset=d),
+        rules.summarize.benchmark.format(dataset=d),
+        *(rules.figure.benchmark.format(dataset=d, figure=f) for f in FIGURES),
+    ]
+    return list(dict.fromkeys(paths))

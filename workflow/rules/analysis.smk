@@ -1,0 +1,114 @@
+# Metrics, figures and the report of a dataset. Everything here reads the tidy tables only.
+# Its input functions (figure_inputs, figure_caption, benchmark_files) are in common.smk.
+TABLES = "results/{dataset}/tables"
+
+
+wildcard_constraints:
+    figure=_one_of(FIGURES),
+
+
+rule summarize:
+    input:
+        code=package("metrics", "summary"),
+        history=f"{TABLES}/history.csv",
+        evaluation=f"{TABLES}/evaluation.csv",
+        runs=f"{TABLES}/runs.csv",
+    output:
+        summary=report(
+            f"{TABLES}/summary.csv",
+            caption="../report/summary.rst",
+            category="Tables",
+            labels={"dataset": "{dataset}", "table": "summary"},
+        ),
+        comparisons=report(
+            f"{TABLES}/comparisons.csv",
+            caption="../report/comparisons.rst",
+            category="Tables",
+            labels={"dataset": "{dataset}", "table": "comparisons"},
+        ),
+    log:
+        "results/{dataset}/logs/summarize.log",
+    benchmark:
+        "results/{dataset}/benchmarks/summarize.tsv"
+    conda:
+        "../../envs/lossbench.yaml"
+    params:
+        analysis=config["analysis"],
+    script:
+        "../scripts/summarize.py"
+
+
+rule figure:
+    input:
+        unpack(figure_inputs),
+    output:
+        report(
+            "results/{dataset}/figures/{figure}.png",
+            caption="../report/figure.rst",
+            category="Figures",
+            subcategory="{dataset}",
+            labels={"dataset": "{dataset}", "figure": "{figure}"},
+        ),
+    log:
+        "results/{dataset}/logs/figure/{figure}.log",
+    benchmark:
+        "results/{dataset}/benchmarks/figure/{figure}.tsv"
+    conda:
+        "../../envs/lossbench.yaml"
+    params:
+        caption=figure_caption,
+    script:
+        "../scripts/figure.py"
+
+
+rule benchmarks:
+    input:
+        code=package("benchmarks"),
+        tsv=benchmark_files,
+    output:
+        report(
+            f"{TABLES}/benchmarks.csv",
+            caption="../report/benchmarks.rst",
+            category="Tables",
+            labels={"dataset": "{dataset}", "table": "compute cost"},
+        ),
+    log:
+        "results/{dataset}/logs/benchmarks.log",
+    conda:
+        "../../envs/lossbench.yaml"
+    params:
+        root="results/{dataset}/benchmarks",
+    script:
+        "../scripts/benchmarks.py"
+
+
+rule report:
+    input:
+        code=package("report", "findings", "metrics", "benchmarks"),
+        template=os.path.join(REPORT_DIR, "report.html.j2"),
+        captions=expand(
+            os.path.join(REPORT_DIR, "figures", "{figure}.rst"), figure=FIGURES
+        ),
+        summary=f"{TABLES}/summary.csv",
+        comparisons=f"{TABLES}/comparisons.csv",
+        runs=f"{TABLES}/runs.csv",
+        benchmarks=f"{TABLES}/benchmarks.csv",
+        figures=expand("results/{{dataset}}/figures/{figure}.png", figure=FIGURES),
+    output:
+        report(
+            "results/{dataset}/report.html",
+            caption="../report/report.rst",
+            category="Report",
+            labels={"dataset": "{dataset}", "document": "report.html"},
+        ),
+    log:
+        "results/{dataset}/logs/report.log",
+    benchmark:
+        "results/{dataset}/benchmarks/report.tsv"
+    conda:
+        "../../envs/lossbench.yaml"
+    params:
+        config=config,
+        figures=list(FIGURES),
+    script:
+        "../scripts/report.py"
