@@ -78,46 +78,37 @@ def findings(table: pd.DataFrame) -> list[str]:
     return sentences
 
 
-def plot(table: pd.DataFrame, path: str) -> None:
-    """Accuracy (left) and rank (right) of every loss x optimizer across datasets."""
-    import matplotlib
+def plot(table: pd.DataFrame, runs: pd.DataFrame, path: str) -> None:
+    """Accuracy (left) and rank (right) of every loss x optimizer across datasets.
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    ``runs`` (the runs tables) fixes the colour of each loss as in every other figure.
+    """
+    from .figures import style  # matplotlib only where a figure is drawn
 
-    from .atomic import atomic_path
-
+    look = style.Look.of(runs)
     datasets = list(dict.fromkeys(table["dataset"]))
-    losses = list(dict.fromkeys(table.sort_values("loss")["loss"]))
-    optimizers = list(dict.fromkeys(table["optimizer"]))
-    colours = plt.get_cmap("tab10")
-    styles = ["-", "--", ":", "-."]
-    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4), layout="constrained")
+    fig, axes = style.subplots(1, 2)
+    left, right = axes[0]
     for (loss, optimizer), group in table.groupby(["loss", "optimizer"], sort=False):
         group = group.set_index("dataset").reindex(datasets)
+        # a small sideways shift per optimizer keeps equal values of two optimizers apart
+        shift = 0.04 * (look.optimizers.index(optimizer) - (len(look.optimizers) - 1) / 2)
+        x = [i + shift for i in range(len(datasets))]
         line = {
-            "color": colours(losses.index(loss) % 10),
-            "linestyle": styles[optimizers.index(optimizer) % len(styles)],
-            "marker": "o",
-            "label": f"{loss} / {optimizer}",
+            "color": look.color(loss),
+            "linestyle": look.linestyle(optimizer),
+            "marker": look.marker(optimizer),
         }
         left.errorbar(
-            datasets,
-            100 * group["accuracy_mean"],
-            yerr=100 * group["accuracy_std"],
-            capsize=3,
-            **line,
+            x, 100 * group["accuracy_mean"], yerr=100 * group["accuracy_std"], capsize=3, **line
         )
-        # a small sideways shift per optimizer keeps equal ranks of two optimizers apart
-        shift = 0.04 * (optimizers.index(optimizer) - (len(optimizers) - 1) / 2)
-        right.plot([i + shift for i in range(len(datasets))], group["rank"], **line)
-    left.set(xlabel="dataset", ylabel="clean test accuracy (%), mean ± sd over seeds")
-    right.set(xlabel="dataset", ylabel="rank within dataset (1 = most accurate)")
-    right.set_xticks(range(len(datasets)), datasets)
-    right.set_yticks(range(1, len(losses) + 1))
+        right.plot(x, group["rank"], **line)
+    left.set(title="mean ± sd over seeds", ylabel="clean test accuracy (%)")
+    right.set(title="rank within dataset and optimizer", ylabel="rank (1 = most accurate)")
+    right.set_yticks(range(1, len(look.losses) + 1))
     right.invert_yaxis()
-    right.legend(loc="center left", bbox_to_anchor=(1.02, 0.5), fontsize="small")
-    fig.suptitle("Losses across datasets")
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png", dpi=120)
-    plt.close(fig)
+    for ax in (left, right):
+        ax.set_xticks(range(len(datasets)), datasets)
+        ax.set_xlabel("dataset")
+    look.legend(fig)
+    style.save(fig, path)

@@ -3,7 +3,7 @@
 
 rule compare_datasets:
     input:
-        code=package("comparison"),
+        code=package("comparison", "figures/style"),
         evaluation=expand("results/{dataset}/tables/evaluation.csv", dataset=DATASETS),
         runs=expand("results/{dataset}/tables/runs.csv", dataset=DATASETS),
     output:

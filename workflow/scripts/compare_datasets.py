@@ -7,12 +7,10 @@ from lossbench.atomic import write_csv, write_text
 from lossbench.snakejob import job
 
 with job(snakemake):
-    table = comparison.ranks(
-        [pd.read_csv(path) for path in snakemake.input.evaluation],
-        [pd.read_csv(path) for path in snakemake.input.runs],
-    )
+    runs = [pd.read_csv(path) for path in snakemake.input.runs]
+    table = comparison.ranks([pd.read_csv(path) for path in snakemake.input.evaluation], runs)
     write_csv(snakemake.output.ranks, table)
-    comparison.plot(table, snakemake.output.figure)
+    comparison.plot(table, pd.concat(runs), snakemake.output.figure)
     sentences = comparison.findings(table)
     print("\n".join(sentences))
     write_text(
