@@ -243,4 +243,6 @@ def comparisons(per_run: pd.DataFrame) -> pd.DataFrame:
                         "verdict": verdict(metric, diff["ci_low"], diff["ci_high"]),
                     }
                 )
-    return pd.DataFrame(rows)
+    # a study with one loss has no pairs: still a table with its header
+    columns = ["dataset", "optimizer", "metric", "loss_a", "loss_b", "n", "mean", "std"]
+    return pd.DataFrame(rows, columns=[*columns, "ci_low", "ci_high", "verdict"])
