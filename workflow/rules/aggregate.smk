@@ -13,13 +13,13 @@ rule aggregate:
         evaluation="results/{dataset}/tables/evaluation.csv",
         calibration="results/{dataset}/tables/calibration.csv",
         runs="results/{dataset}/tables/runs.csv",
-    params:
-        runs=run_grid(),
     log:
         "results/{dataset}/logs/aggregate.log",
     benchmark:
         "results/{dataset}/benchmarks/aggregate.tsv"
     conda:
         "../../envs/lossbench.yaml"
+    params:
+        runs=run_grid(),
     script:
         "../scripts/aggregate.py"

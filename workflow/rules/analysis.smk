@@ -86,9 +86,7 @@ rule report:
     input:
         code=package("report", "findings", "metrics", "benchmarks"),
         template=os.path.join(REPORT_DIR, "report.html.j2"),
-        captions=expand(
-            os.path.join(REPORT_DIR, "figures", "{figure}.rst"), figure=FIGURES
-        ),
+        captions=expand(os.path.join(REPORT_DIR, "figures", "{figure}.rst"), figure=FIGURES),
         summary=f"{TABLES}/summary.csv",
         comparisons=f"{TABLES}/comparisons.csv",
         runs=f"{TABLES}/runs.csv",

@@ -85,9 +85,7 @@ def train_params(wildcards):
 
 def final_targets(wildcards):
     targets = expand("results/{dataset}/report.html", dataset=DATASETS)
-    targets += expand(
-        "results/{dataset}/figures/{figure}.png", dataset=DATASETS, figure=FIGURES
-    )
+    targets += expand("results/{dataset}/figures/{figure}.png", dataset=DATASETS, figure=FIGURES)
     if len(DATASETS) > 1:
         targets += ["results/comparison/ranks.csv", "results/comparison/ranking.png"]
     return targets

@@ -6,14 +6,14 @@ rule prepare_data:
         package("datasets", "arrays"),
     output:
         "results/{dataset}/data.npz",
-    params:
-        options=dataset_params,
     log:
         "results/{dataset}/logs/prepare_data.log",
     benchmark:
         "results/{dataset}/benchmarks/prepare_data.tsv"
     conda:
         "../../envs/lossbench.yaml"
+    params:
+        options=dataset_params,
     script:
         "../scripts/prepare_data.py"
 
@@ -24,13 +24,13 @@ rule make_testset:
         data="results/{dataset}/data.npz",
     output:
         "results/{dataset}/testsets/{testset}.npz",
-    params:
-        testset=testset_params,
     log:
         "results/{dataset}/logs/make_testset/{testset}.log",
     benchmark:
         "results/{dataset}/benchmarks/make_testset/{testset}.tsv"
     conda:
         "../../envs/lossbench.yaml"
+    params:
+        testset=testset_params,
     script:
         "../scripts/make_testset.py"

@@ -3,23 +3,29 @@
 
 rule train:
     input:
-        code=package("training", "losses", "models", "optim", "evaluation"),
+        code=package("training", "losses", "models", "optim", "evaluation", "datasets"),
         data="results/{dataset}/data.npz",
         noisy=f"results/{{dataset}}/testsets/{config['history_testset']}.npz",
     output:
-        history=f"{RUN}/history.csv",
+        history=report(
+            f"{RUN}/history.csv",
+            caption="../report/history.rst",
+            category="Runs",
+            subcategory="{dataset}",
+            labels={"loss": "{loss}", "optimizer": "{optimizer}", "seed": "{seed}"},
+        ),
         weights=f"{RUN}/weights.pt",
         status=f"{RUN}/status.json",
-    params:
-        run=train_params,
-    threads: config["threads"]
-    resources:
-        gpu=GPUS,
     log:
         "results/{dataset}/logs/train/{loss}/{optimizer}/seed{seed}.log",
     benchmark:
         "results/{dataset}/benchmarks/train/{loss}/{optimizer}/seed{seed}.tsv"
     conda:
         "../../envs/lossbench.yaml"
+    threads: config["threads"]
+    resources:
+        gpu=GPUS,
+    params:
+        run=train_params,
     script:
         "../scripts/train.py"
