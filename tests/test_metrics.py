@@ -209,6 +209,15 @@ def test_summary_leaves_diverged_runs_out_but_counts_them():
     }
 
 
+def test_comparisons_have_the_same_columns_with_and_without_pairs():
+    tables = read_sample()
+    _, comparisons = summary.tables(**tables, threshold=0.01, k=5)
+    assert comparisons["mean_diff"].notna().any() and comparisons["p_value"].notna().any()
+    one_loss = {name: t[t["loss"] == "ce"] for name, t in tables.items()}
+    _, no_pairs = summary.tables(**one_loss, threshold=0.01, k=5)
+    assert no_pairs.empty and list(no_pairs.columns) == list(comparisons.columns)
+
+
 def test_benchmarks_table_names_rule_and_job():
     root = SAMPLE / "benchmarks"
     paths = sorted(str(p) for p in root.rglob("*.tsv"))

@@ -244,5 +244,6 @@ def comparisons(per_run: pd.DataFrame) -> pd.DataFrame:
                     }
                 )
     # a study with one loss has no pairs: still a table with its header
-    columns = ["dataset", "optimizer", "metric", "loss_a", "loss_b", "n", "mean", "std"]
-    return pd.DataFrame(rows, columns=[*columns, "ci_low", "ci_high", "verdict"])
+    keys = ["dataset", "optimizer", "metric", "loss_a", "loss_b"]
+    stats = ["n", "mean_diff", "ci_low", "ci_high", "p_value", "verdict"]
+    return pd.DataFrame(rows, columns=[*keys, *stats])

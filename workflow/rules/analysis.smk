@@ -106,7 +106,7 @@ rule report:
     conda:
         "../../envs/lossbench.yaml"
     params:
-        config=config,
+        config=study_config(),
         figures=list(FIGURES),
     script:
         "../scripts/report.py"

@@ -71,6 +71,19 @@ def run_files(name):
     return files
 
 
+def every_run(name):
+    """File ``name`` of every run, {dataset} left a wildcard: the outputs of a per-dataset job."""
+    return [
+        f"{RUN}/{name}".format(dataset="{dataset}", loss=l, optimizer=o, seed=s)
+        for l, o, s in run_grid()
+    ]
+
+
+def evaluate_runs(wildcards):
+    """The evaluation params of every run of ``wildcards.dataset``, in ``run_grid`` order."""
+    return [study.evaluate_params(config, wildcards.dataset, loss) for loss, _, _ in run_grid()]
+
+
 def dataset_params(wildcards):
     return study.dataset_params(config, wildcards.dataset)
 
@@ -81,6 +94,11 @@ def testset_params(wildcards):
 
 def train_params(wildcards):
     return study.train_params(config, wildcards.dataset, wildcards.loss, wildcards.optimizer)
+
+
+def study_config():
+    """The config as the report shows it: every key but those that change no number."""
+    return {key: value for key, value in config.items() if key != "threads"}
 
 
 def final_targets(wildcards):
