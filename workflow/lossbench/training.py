@@ -14,7 +14,6 @@ import copy
 import math
 import os
 import time
-import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from . import losses, models, optim
+from . import losses, models, optim, weights
 from .atomic import atomic_path
 from .datasets import normalise
 from .evaluation import logits_of, split_scores
@@ -57,7 +56,8 @@ def configure(threads: int, deterministic: bool) -> None:
     torch.set_num_threads(threads)
     if deterministic:
         os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
-        torch.use_deterministic_algorithms(True)
+        # = use_deterministic_algorithms(True), minus its import of torch._inductor (~1 s/job)
+        torch.set_deterministic_debug_mode("error")
         torch.backends.cudnn.benchmark = False
 
 
@@ -72,13 +72,14 @@ def _load_checkpoint(path: Path, fingerprint: str, log: Callable[[str], None]) -
     if not path.exists():
         return None
     try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
+        state = weights.read_checked(path)
         if not isinstance(state, dict) or "epoch" not in state:
             raise ValueError("not a lossbench checkpoint")
     except Exception as err:  # any damage at all: the checkpoint is only an optimisation
-        message = f"checkpoint '{path}' is damaged ({type(err).__name__}: {err}); discarding it "
-        log(f"warning: {message}and training from scratch")
-        warnings.warn(message, stacklevel=2)
+        log(
+            f"warning: checkpoint '{path}' is damaged ({type(err).__name__}: {err}); "
+            f"discarding it and training from scratch"
+        )
         path.unlink()
         return None
     if state.get("fingerprint") != fingerprint:
@@ -129,7 +130,10 @@ def train(
     def tensor(array, dtype=None):
         return torch.from_numpy(np.ascontiguousarray(array)).to(device, dtype)
 
-    train_x = tensor(normalise(data["train_x"], mean, std))
+    # uint8, normalised batch by batch (the arithmetic of datasets.normalise, bit for bit):
+    # a quarter of the memory of a float copy (190 MB less for MNIST)
+    train_x = tensor(data["train_x"])
+    centre, scale = (tensor(v)[None, :, None, None] for v in (mean, std))
     train_y = tensor(data["train_y"], torch.long)
     test_x = tensor(normalise(data["test_x"], mean, std))
     test_y = tensor(data["test_y"], torch.long)
@@ -166,7 +170,9 @@ def train(
         loss_sum = torch.zeros((), device=device)
         correct = torch.zeros((), device=device, dtype=torch.long)
         for idx in torch.randperm(n, generator=order).to(device).split(batch_size):
-            xb, yb = train_x[idx], train_y[idx]
+            # index_select: half the time of train_x[idx]
+            xb = train_x.index_select(0, idx).float().div_(255.0).sub_(centre).div_(scale)
+            yb = train_y.index_select(0, idx)
             logits = model(xb)
             loss = loss_fn(logits, yb)
             optimizer.zero_grad(set_to_none=True)

@@ -1,25 +1,27 @@
-# Every trained model on every configured test set; a test-set change re-evaluates only.
+# Every trained model of a dataset on every configured test set, in one job per dataset: the
+# job's cost is mostly importing torch (~1.5 s), so one job per run would pay it 24 times over.
+# A test-set change re-evaluates only. Its input functions are in common.smk.
 
 
 rule evaluate:
     input:
         code=package("evaluation", "losses", "models"),
         data="results/{dataset}/data.npz",
-        weights=f"{RUN}/weights.pt",
+        weights=run_files("weights.pt"),
         testsets=expand("results/{{dataset}}/testsets/{testset}.npz", testset=TESTSETS),
     output:
-        evaluation=f"{RUN}/evaluation.csv",
-        calibration=f"{RUN}/calibration.csv",
-    params:
-        run=evaluate_params,
+        evaluation=every_run("evaluation.csv"),
+        calibration=every_run("calibration.csv"),
+    log:
+        "results/{dataset}/logs/evaluate.log",
+    benchmark:
+        "results/{dataset}/benchmarks/evaluate.tsv"
+    conda:
+        "../../envs/lossbench.yaml"
     threads: config["threads"]
     resources:
         gpu=GPUS,
-    log:
-        "results/{dataset}/logs/evaluate/{loss}/{optimizer}/seed{seed}.log",
-    benchmark:
-        "results/{dataset}/benchmarks/evaluate/{loss}/{optimizer}/seed{seed}.tsv"
-    conda:
-        "../../envs/lossbench.yaml"
+    params:
+        runs=evaluate_runs,
     script:
         "../scripts/evaluate.py"

@@ -1,4 +1,9 @@
-"""Score one trained model on every configured test set: metrics and calibration bins."""
+"""Score every trained model of a dataset on every configured test set: metrics and bins.
+
+One process for all runs, so torch is imported once; test sets are read one at a time (7
+MNIST-sized ones together would be 220 MB), each model is scored on each, then every run's
+tables are written.
+"""
 
 import torch
 
@@ -7,27 +12,35 @@ from lossbench.atomic import write_rows
 from lossbench.snakejob import job
 
 with job(snakemake):
-    params = snakemake.params.run
-    training.configure(snakemake.threads, params["deterministic"])
-    device = training.resolve_device(params["device"])
+    runs = snakemake.params.runs
+    training.configure(snakemake.threads, runs[0]["deterministic"])
+    device = training.resolve_device(runs[0]["device"])
     data = arrays.load(snakemake.input.data, ("test_x", "classes"))
-    model = models.build(params["model"], data["test_x"].shape[1:], int(data["classes"].size))
-    model.load_state_dict(weights.load(snakemake.input.weights))
-    model.to(device)
-    loss_fn = losses.build(params["loss"])
-    metric_rows, bin_rows = [], []
-    for name, path in zip(params["testsets"], snakemake.input.testsets, strict=True):
-        spec = params["testsets"][name]
+    shape, classes = data["test_x"].shape[1:], int(data["classes"].size)
+    scorers = []  # (model, its loss function) per run
+    for params, path in zip(runs, snakemake.input.weights, strict=True):
+        model = models.build(params["model"], shape, classes)
+        model.load_state_dict(weights.load(path))
+        scorers.append((model.to(device), losses.build(params["loss"])))
+    metric_rows, bin_rows = [[] for _ in runs], [[] for _ in runs]
+    specs = runs[0]["testsets"]
+    for name, path in zip(specs, snakemake.input.testsets, strict=True):
         test = arrays.load(path, ("x", "y"))
         x, y = (torch.from_numpy(test[k]).to(device) for k in ("x", "y"))
-        metrics, bins = evaluation.evaluate(model, loss_fn, x, y)
-        print(f"{name}: {metrics}")
-        metric_rows.append(
-            {"testset": name, "noise": spec["type"], "level": testsets.level(spec), **metrics}
-        )
-        bin_rows += [
-            {"testset": name, **dict(zip(bins, values, strict=True))}
-            for values in zip(*bins.values(), strict=True)
-        ]
-    write_rows(snakemake.output.evaluation, list(metric_rows[0]), metric_rows)
-    write_rows(snakemake.output.calibration, list(bin_rows[0]), bin_rows)
+        level = testsets.level(specs[name])
+        for i, (model, loss_fn) in enumerate(scorers):
+            metrics, bins = evaluation.evaluate(model, loss_fn, x, y)
+            metric_rows[i].append(
+                {"testset": name, "noise": specs[name]["type"], "level": level, **metrics}
+            )
+            bin_rows[i] += [
+                {"testset": name, **dict(zip(bins, values, strict=True))}
+                for values in zip(*bins.values(), strict=True)
+            ]
+        print(f"{name}: accuracy of each run {[rows[-1]['accuracy'] for rows in metric_rows]}")
+    outputs = snakemake.output
+    for metrics, bins, evaluation_path, calibration_path in zip(
+        metric_rows, bin_rows, outputs.evaluation, outputs.calibration, strict=True
+    ):
+        write_rows(evaluation_path, list(metrics[0]), metrics)
+        write_rows(calibration_path, list(bins[0]), bins)

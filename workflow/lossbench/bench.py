@@ -1,0 +1,257 @@
+"""``python -m lossbench.bench``: the homework-style loop against ours, ours against the machine.
+
+Both loops train the same models (the study's MLP and CNN) with the same loss, optimizer and
+batch size on the same synthetic MNIST-shaped data, and score the clean and a noisy test set
+after every epoch, so a "second per epoch" means the same work in both:
+
+* homework: a per-sample ``Dataset`` that turns each image into a PIL image and through
+  ``ToTensor`` + ``Normalize``, a shuffling ``DataLoader``, ``.item()`` after every step, noise
+  drawn per evaluation batch -- the loop of a typical course notebook;
+* lossbench: :func:`lossbench.training.train`, the loop the workflow runs.
+
+The yardstick for ours is the float32 GEMM rate measured here on the same thread count: the
+arithmetic of an epoch (counted by ``torch.utils.flop_counter`` on one real step, not estimated)
+divided by the seconds gives GFLOP/s, and the fraction of that peak says how much of the
+machine the loop leaves unused.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image
+from torch.utils.data import DataLoader, Dataset
+from torch.utils.flop_counter import FlopCounterMode
+from torchvision import transforms
+
+from . import losses, models, training
+from .datasets import normalise
+
+MODELS = {"mlp": {"type": "mlp", "hidden": [256]}, "cnn": {"type": "cnn"}}
+LOSS = {"type": "cross_entropy"}
+OPTIMIZER = {"type": "sgd", "lr": 0.05, "momentum": 0.9}
+NOISE_SIGMA = 1.0
+
+
+def synthetic(n_train: int, n_test: int, seed: int = 0) -> dict[str, np.ndarray]:
+    """MNIST-shaped uint8 data (1x28x28, 10 classes): a bright class template plus noise.
+
+    The templates make the task learnable, so both loops train a model that behaves like one
+    (no divergence, realistic logits) rather than fitting pure noise.
+    """
+    rng = np.random.default_rng(seed)
+    templates = rng.random((10, 1, 28, 28)) < 0.2
+
+    def split(n):
+        y = rng.integers(0, 10, n)
+        x = rng.integers(0, 96, (n, 1, 28, 28)) + 128 * templates[y]
+        return x.astype(np.uint8), y.astype(np.int64)
+
+    train_x, train_y = split(n_train)
+    test_x, test_y = split(n_test)
+    scaled = train_x / 255.0
+    return {
+        "train_x": train_x,
+        "train_y": train_y,
+        "test_x": test_x,
+        "test_y": test_y,
+        "mean": np.float32([scaled.mean()]),
+        "std": np.float32([scaled.std()]),
+        "classes": np.asarray([str(c) for c in range(10)]),
+    }
+
+
+def gemm_peak(size: int, seconds: float) -> float:
+    """Best float32 GFLOP/s of ``size``-square matrix products within about ``seconds``."""
+    a, b = torch.randn(size, size), torch.randn(size, size)
+    out = torch.empty(size, size)
+    torch.mm(a, b, out=out)  # warm-up: thread pool, caches
+    best, deadline = 0.0, time.perf_counter() + seconds
+    while time.perf_counter() < deadline:
+        tic = time.perf_counter()
+        torch.mm(a, b, out=out)
+        best = max(best, 2 * size**3 / (time.perf_counter() - tic))
+    return best / 1e9
+
+
+def epoch_flops(model: torch.nn.Module, n_train: int, n_test: int, batch: int) -> float:
+    """Floating-point operations of one epoch: training steps plus two test-set passes."""
+    shape = (batch, 1, 28, 28)
+    with FlopCounterMode(display=False) as step:
+        losses.build(LOSS)(
+            model(torch.zeros(shape)), torch.zeros(batch, dtype=torch.long)
+        ).backward()
+    with FlopCounterMode(display=False) as score, torch.no_grad():
+        model(torch.zeros(shape))
+    model.zero_grad(set_to_none=True)
+    return (step.get_total_flops() * n_train + score.get_total_flops() * 2 * n_test) / batch
+
+
+class HomeworkImages(Dataset):
+    """One image at a time, as torchvision's MNIST serves it: PIL image, then the transform."""
+
+    def __init__(self, x: np.ndarray, y: np.ndarray, mean: float, std: float):
+        self.x, self.y = x, y
+        self.transform = transforms.Compose(
+            [transforms.ToTensor(), transforms.Normalize((mean,), (std,))]
+        )
+
+    def __len__(self) -> int:
+        return len(self.y)
+
+    def __getitem__(self, i: int):
+        return self.transform(Image.fromarray(self.x[i, 0])), int(self.y[i])
+
+
+def homework_seconds(data: dict, model_spec: dict, epochs: int, batch: int) -> float:
+    """Seconds per epoch of the homework-style loop (train, then clean and noisy test)."""
+    mean, std = float(data["mean"][0]), float(data["std"][0])
+    train_loader = DataLoader(
+        HomeworkImages(data["train_x"], data["train_y"], mean, std), batch_size=batch, shuffle=True
+    )
+    test_loader = DataLoader(
+        HomeworkImages(data["test_x"], data["test_y"], mean, std), batch_size=batch
+    )
+    torch.manual_seed(0)
+    model = models.build(model_spec, (1, 28, 28), 10)
+    criterion = torch.nn.CrossEntropyLoss()
+    optimizer = torch.optim.SGD(
+        model.parameters(), lr=OPTIMIZER["lr"], momentum=OPTIMIZER["momentum"]
+    )
+    tic = time.perf_counter()
+    for _ in range(epochs):
+        model.train()
+        running, correct = 0.0, 0
+        for images, labels in train_loader:
+            optimizer.zero_grad()
+            outputs = model(images)
+            loss = criterion(outputs, labels)
+            loss.backward()
+            optimizer.step()
+            running += loss.item() * len(labels)
+            correct += (outputs.argmax(1) == labels).sum().item()
+        model.eval()
+        with torch.no_grad():
+            for sigma in (0.0, NOISE_SIGMA):
+                test_loss, test_correct = 0.0, 0
+                for images, labels in test_loader:
+                    outputs = model(images + sigma * torch.randn(images.size()))
+                    test_loss += criterion(outputs, labels).item() * len(labels)
+                    test_correct += (outputs.argmax(1) == labels).sum().item()
+    return (time.perf_counter() - tic) / epochs
+
+
+def lossbench_seconds(data: dict, model_spec: dict, epochs: int, batch: int) -> float:
+    """Seconds per epoch of :func:`lossbench.training.train`.
+
+    Its set-up (tensors, model, optimizer: paid once per run, not per epoch) is timed with zero
+    epochs and taken off, as it would be spread over the 40 epochs of a study's run.
+    """
+    rng = np.random.default_rng(1)
+    clean = normalise(data["test_x"], data["mean"], data["std"])
+    noisy = clean + np.float32(NOISE_SIGMA) * rng.standard_normal(clean.shape, dtype=np.float32)
+
+    def seconds(n_epochs: int) -> float:
+        tic = time.perf_counter()
+        outcome = training.train(
+            data=data,
+            noisy_x=noisy,
+            model_spec=model_spec,
+            loss_spec=LOSS,
+            phases=[{**OPTIMIZER, "epochs": n_epochs}],
+            batch_size=batch,
+            seed=0,
+            device=torch.device("cpu"),
+            log=lambda _: None,
+        )
+        if outcome.status["status"] != "ok":
+            raise RuntimeError(f"the benchmark run did not train: {outcome.status}")
+        return time.perf_counter() - tic
+
+    return (seconds(epochs) - seconds(0)) / epochs
+
+
+def run(
+    *, threads: int, n_train: int, n_test: int, epochs: int, batch: int, gemm_size: int
+) -> dict:
+    """Every figure of the benchmark, as the ``--json`` file holds them."""
+    training.configure(threads, deterministic=True)
+    data = synthetic(n_train, n_test)
+    peak = gemm_peak(gemm_size, seconds=1.0)
+    result: dict = {
+        "threads": threads,
+        "n_train": n_train,
+        "n_test": n_test,
+        "epochs": epochs,
+        "batch_size": batch,
+        "gemm_peak_gflops": peak,
+    }
+    for name, spec in MODELS.items():
+        warm_up = {k: v[:1024] if k.endswith(("_x", "_y")) else v for k, v in data.items()}
+        lossbench_seconds(warm_up, spec, 1, batch)  # first-call costs of every op
+        ours = lossbench_seconds(data, spec, epochs, batch)
+        homework = homework_seconds(data, spec, epochs, batch)
+        flops = epoch_flops(models.build(spec, (1, 28, 28), 10), n_train, n_test, batch)
+        result[name] = {
+            "homework_s_per_epoch": homework,
+            "lossbench_s_per_epoch": ours,
+            "speedup": homework / ours,
+            "gflop_per_epoch": flops / 1e9,
+            "gflops": flops / 1e9 / ours,
+            "fraction_of_peak": flops / 1e9 / ours / peak,
+        }
+    return result
+
+
+def report(result: dict) -> str:
+    lines = [
+        f"{result['n_train']} train / {result['n_test']} test MNIST-shaped images, batch "
+        f"{result['batch_size']}, {result['epochs']} epoch(s), {result['threads']} thread(s); "
+        "an epoch = train + clean and noisy test",
+        f"float32 GEMM peak: {result['gemm_peak_gflops']:.1f} GFLOP/s",
+        f"{'model':<6}{'homework s/ep':>15}{'lossbench s/ep':>16}{'speedup':>9}"
+        f"{'GFLOP/ep':>10}{'GFLOP/s':>9}{'of peak':>9}",
+    ]
+    for name in MODELS:
+        r = result[name]
+        lines.append(
+            f"{name:<6}{r['homework_s_per_epoch']:>15.3f}{r['lossbench_s_per_epoch']:>16.3f}"
+            f"{r['speedup']:>8.1f}x{r['gflop_per_epoch']:>10.1f}{r['gflops']:>9.1f}"
+            f"{r['fraction_of_peak']:>9.2f}"
+        )
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> dict:
+    parser = argparse.ArgumentParser(prog="python -m lossbench.bench", description=__doc__)
+    parser.add_argument("--threads", type=int, default=torch.get_num_threads())
+    parser.add_argument("--epochs", type=int, default=2)
+    parser.add_argument("--train", type=int, default=60000, help="training images")
+    parser.add_argument("--test", type=int, default=10000, help="test images")
+    parser.add_argument("--batch-size", type=int, default=128)
+    parser.add_argument("--quick", action="store_true", help="1 epoch on 1/4 of the data")
+    parser.add_argument("--json", type=Path, help="also write the figures to this file")
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.epochs, args.train, args.test = 1, args.train // 4, args.test // 4
+    result = run(
+        threads=args.threads,
+        n_train=args.train,
+        n_test=args.test,
+        epochs=args.epochs,
+        batch=args.batch_size,
+        gemm_size=1024 if args.quick else 2048,
+    )
+    print(report(result))
+    if args.json is not None:
+        args.json.write_text(json.dumps(result, indent=2) + "\n")
+    return result
+
+
+if __name__ == "__main__":
+    main()
