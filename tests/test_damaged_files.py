@@ -86,3 +86,15 @@ def test_damaged_checkpoint_is_discarded_and_training_restarts(built, workdir):
     assert not checkpoint.exists()
     for name in ("history.csv", "weights.pt"):
         assert (workdir / RUN / name).read_bytes() == (built / RUN / name).read_bytes(), name
+
+
+def test_weights_of_another_architecture_are_named_with_the_fix(tmp_path):
+    from lossbench import models, weights
+    from lossbench.errors import DamagedFileError
+
+    path = tmp_path / "weights.pt"
+    weights.save(path, models.build({"type": "mlp", "hidden": [16]}, (1, 8, 8), 10).state_dict())
+    other = models.build({"type": "mlp", "hidden": [32]}, (1, 8, 8), 10)
+    with pytest.raises(DamagedFileError, match="do not fit the configured model") as error:
+        weights.load_into(other, path)
+    assert str(path) in str(error.value) and "delete the file and rerun" in str(error.value)

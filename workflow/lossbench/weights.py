@@ -45,3 +45,17 @@ def load(path: str | Path) -> dict:
     if not isinstance(state, dict):
         raise DamagedFileError(f"'{path}' holds no state_dict: delete it and rerun snakemake.")
     return state
+
+
+def load_into(model: torch.nn.Module, path: str | Path) -> torch.nn.Module:
+    """``model`` with the weights at ``path``; weights of another architecture are named."""
+    state = load(path)
+    try:
+        model.load_state_dict(state)
+    except RuntimeError as err:
+        first = str(err).splitlines()[1].strip() if "\n" in str(err) else str(err)
+        raise DamagedFileError(
+            f"weights '{path}' do not fit the configured model ({first}); they were trained "
+            f"with another model config: delete the file and rerun snakemake to retrain that run."
+        ) from None
+    return model

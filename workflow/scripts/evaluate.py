@@ -19,8 +19,7 @@ with job(snakemake):
     shape, classes = data["test_x"].shape[1:], int(data["classes"].size)
     scorers = []  # (model, its loss function) per run
     for params, path in zip(runs, snakemake.input.weights, strict=True):
-        model = models.build(params["model"], shape, classes)
-        model.load_state_dict(weights.load(path))
+        model = weights.load_into(models.build(params["model"], shape, classes), path)
         scorers.append((model.to(device), losses.build(params["loss"])))
     metric_rows, bin_rows = [[] for _ in runs], [[] for _ in runs]
     specs = runs[0]["testsets"]
