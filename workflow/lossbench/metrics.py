@@ -47,6 +47,18 @@ METRICS = {
     "noisy_mean_acc": Metric("mean accuracy over noisy test sets", "%", True, 100.0),
 }
 
+#: the metrics a reader compares first: the report's summary table and the summary heatmap
+KEY_METRICS = [
+    "final_test_acc",
+    "nll",
+    "ece",
+    "brier",
+    "epochs_to_converge",
+    "acc_gap",
+    "noise_acc_delta",
+    "noisy_mean_acc",
+]
+
 
 def wide_history(history: pd.DataFrame) -> pd.DataFrame:
     """One row per run x epoch with columns ``{split}_{metric}`` (train_loss, test_acc, ...)."""

@@ -19,7 +19,7 @@ import pandas as pd
 import yaml
 
 from . import benchmarks, findings
-from .metrics import METRICS
+from .metrics import KEY_METRICS, METRICS
 
 PACKAGES = ["torch", "torchvision", "snakemake", "pandas", "numpy", "scipy", "matplotlib"]
 
@@ -42,18 +42,6 @@ SECTIONS = {
         ["noise_delta", "noise_delta_by_optimizer", "robustness_curve"],
     ),
 }
-
-#: the summary table's columns
-SUMMARY_METRICS = [
-    "final_test_acc",
-    "nll",
-    "ece",
-    "brier",
-    "epochs_to_converge",
-    "acc_gap",
-    "noise_acc_delta",
-    "noisy_mean_acc",
-]
 
 
 def environment() -> dict:
@@ -93,7 +81,7 @@ def summary_rows(summary: pd.DataFrame, runs: pd.DataFrame) -> list[dict]:
     rows = []
     for (loss, optimizer), group in runs.groupby(["loss", "optimizer"], sort=False):
         cells = []
-        for metric in SUMMARY_METRICS:
+        for metric in KEY_METRICS:
             key = (loss, optimizer, metric)
             cells.append(cell(indexed.loc[key] if key in indexed.index else None, metric))
         diverged = int((group["status"] == "diverged").sum())
@@ -166,7 +154,7 @@ def render(
         runs=runs,
         findings=found,
         sections=figure_sections(figures, captions),
-        summary_columns=[METRICS[m] for m in SUMMARY_METRICS],
+        summary_columns=[METRICS[m] for m in KEY_METRICS],
         summary_rows=summary_rows(summary, runs),
         comparisons=comparisons[comparisons["verdict"].isin(["a better", "b better"])],
     )

@@ -23,7 +23,7 @@ from matplotlib.lines import Line2D  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 from ..atomic import atomic_path  # noqa: E402
-from ..metrics import t_quantile  # noqa: E402
+from ..metrics import t_quantile, wide_history  # noqa: E402
 
 LINESTYLES = ["-", "--", ":", "-."]
 MARKERS = ["o", "s", "^", "D", "v"]
@@ -191,3 +191,20 @@ def save(fig, path: str | PathLike) -> None:
     with atomic_path(path) as tmp:
         fig.savefig(tmp, format="png", dpi=DPI)
     plt.close(fig)
+
+
+def difference_grid(tables, minuend: str, subtrahend: str, what: str, by_optimizer: bool):
+    """Curves of ``minuend`` − ``subtrahend`` accuracy and loss per epoch (e.g. noisy − test).
+
+    ``what`` names the difference on the axes, e.g. "noisy − clean".
+    """
+    wide = wide_history(tables["history"])
+    wide = wide.assign(
+        acc_delta=wide[f"{minuend}_acc"] - wide[f"{subtrahend}_acc"],
+        loss_delta=wide[f"{minuend}_loss"] - wide[f"{subtrahend}_loss"],
+    )
+    rows = [
+        Series("acc_delta", f"{what} accuracy (pp)", 100.0),
+        Series("loss_delta", f"{what} loss (own loss)"),
+    ]
+    return curve_grid(wide, tables["runs"], rows, by_optimizer)

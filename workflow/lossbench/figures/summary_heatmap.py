@@ -2,19 +2,9 @@
 
 import numpy as np
 
+from ..metrics import KEY_METRICS as COLUMNS
 from ..metrics import METRICS
 from .style import Look, subplots
-
-COLUMNS = [
-    "final_test_acc",
-    "nll",
-    "ece",
-    "brier",
-    "epochs_to_converge",
-    "acc_gap",
-    "noise_acc_delta",
-    "noisy_mean_acc",
-]
 
 
 def badness(values, higher_is_better: bool):
