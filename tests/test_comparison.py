@@ -58,3 +58,11 @@ def test_findings_say_where_rankings_agree_and_where_not():
     assert adam.startswith("Under adam, the rankings disagree (a: ce > mae; b: mae > ce)")
     assert "the most accurate loss differs between datasets" in adam
     assert "Kendall tau -1.00" in adam
+
+
+def test_equal_accuracies_share_a_place():
+    a = evaluation("a", {("sgd", "ce"): [0.9], ("sgd", "focal"): [0.9], ("sgd", "mae"): [0.7]})
+    b = evaluation("b", {("sgd", "ce"): [0.9], ("sgd", "focal"): [0.8], ("sgd", "mae"): [0.7]})
+    (sentence,) = comparison.findings(comparison.ranks([a, b], [runs(a), runs(b)]))
+    assert "a: ce = focal > mae; b: ce > focal > mae" in sentence
+    assert "the most accurate (ce) is the same everywhere" not in sentence  # a has a tie

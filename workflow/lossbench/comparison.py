@@ -34,16 +34,25 @@ def ranks(evaluations: list[pd.DataFrame], runs: list[pd.DataFrame]) -> pd.DataF
         .rename("diverged")
     )
     table = table.join(diverged, on=["dataset", "optimizer", "loss"])
+    # accuracies are float32 fractions: equal test-set counts must rank equal, not by last bits
     table["rank"] = (
-        table.groupby(["dataset", "optimizer"])["accuracy_mean"]
+        table["accuracy_mean"]
+        .round(6)
+        .groupby([table["dataset"], table["optimizer"]])
         .rank(ascending=False, method="min")
         .astype(int)
     )
     return table.sort_values(["optimizer", "dataset", "rank", "loss"], ignore_index=True)
 
 
-def _order(group: pd.DataFrame) -> list[str]:
-    return group.sort_values(["rank", "loss"])["loss"].tolist()
+def _order(group: pd.DataFrame) -> tuple[tuple[str, ...], ...]:
+    """Losses from most to least accurate; losses of equal mean accuracy share a place."""
+    ordered = group.sort_values(["rank", "loss"])
+    return tuple(tuple(g["loss"]) for _, g in ordered.groupby("rank", sort=True))
+
+
+def _written(order: tuple[tuple[str, ...], ...]) -> str:
+    return " > ".join(" = ".join(tied) for tied in order)
 
 
 def findings(table: pd.DataFrame) -> list[str]:
@@ -52,16 +61,16 @@ def findings(table: pd.DataFrame) -> list[str]:
     for optimizer, by_optimizer in table.groupby("optimizer", sort=False):
         orders = {d: _order(g) for d, g in by_optimizer.groupby("dataset", sort=False)}
         datasets = list(orders)
-        described = "; ".join(f"{d}: {' > '.join(order)}" for d, order in orders.items())
-        if len(set(map(tuple, orders.values()))) == 1:
+        described = "; ".join(f"{d}: {_written(order)}" for d, order in orders.items())
+        if len(set(orders.values())) == 1:
             sentences.append(
                 f"Under {optimizer}, the ranking agrees on all {len(datasets)} datasets: "
-                f"{' > '.join(orders[datasets[0]])}."
+                f"{_written(orders[datasets[0]])}."
             )
             continue
         winners = {order[0] for order in orders.values()}
         winner = (
-            f"the most accurate loss is {winners.pop()} everywhere"
+            f"the most accurate ({' = '.join(winners.pop())}) is the same everywhere"
             if len(winners) == 1
             else "the most accurate loss differs between datasets"
         )
