@@ -17,6 +17,15 @@ def evaluation(dataset, accuracies):
     return pd.DataFrame(rows)
 
 
+NONE_SETTLED = pd.DataFrame(columns=["dataset", "optimizer", "better", "worse"])
+
+
+def pair(dataset, a, b, verdict, metric="final_test_acc"):
+    """One row of a dataset's comparisons table (only the columns the comparison reads)."""
+    keys = {"dataset": dataset, "optimizer": "sgd", "metric": metric}
+    return {**keys, "loss_a": a, "loss_b": b, "verdict": verdict}
+
+
 def runs(frame, diverged=()):
     keys = frame[["dataset", "loss", "optimizer", "seed"]].drop_duplicates()
     status = [
@@ -53,9 +62,11 @@ def test_findings_say_where_rankings_agree_and_where_not():
         },
     )
     table = comparison.ranks([a, b], [runs(a), runs(b)])
-    adam, sgd = comparison.findings(table)  # in the order of the table: optimizers sorted
-    assert sgd == "Under sgd, the ranking agrees on all 2 datasets: ce > mae."
-    assert adam.startswith("Under adam, the rankings disagree (a: ce > mae; b: mae > ce)")
+    adam, sgd = comparison.findings(table, NONE_SETTLED)  # optimizers sorted, as in the table
+    assert sgd.startswith("Under sgd, the ranking agrees on all 2 datasets: ce > mae; no diff")
+    assert adam.startswith(
+        "Under adam, the rankings of the means disagree (a: ce > mae; b: mae > ce)"
+    )
     assert "the most accurate loss differs between datasets" in adam
     assert "Kendall tau -1.00" in adam
 
@@ -63,6 +74,34 @@ def test_findings_say_where_rankings_agree_and_where_not():
 def test_equal_accuracies_share_a_place():
     a = evaluation("a", {("sgd", "ce"): [0.9], ("sgd", "focal"): [0.9], ("sgd", "mae"): [0.7]})
     b = evaluation("b", {("sgd", "ce"): [0.9], ("sgd", "focal"): [0.8], ("sgd", "mae"): [0.7]})
-    (sentence,) = comparison.findings(comparison.ranks([a, b], [runs(a), runs(b)]))
+    table = comparison.ranks([a, b], [runs(a), runs(b)])
+    (sentence,) = comparison.findings(table, NONE_SETTLED)
     assert "a: ce = focal > mae; b: ce > focal > mae" in sentence
     assert "the most accurate (ce) is the same everywhere" not in sentence  # a has a tie
+
+
+def test_only_differences_beyond_seed_noise_are_settled():
+    comparisons = pd.DataFrame(
+        [
+            pair("a", "ce", "mae", "a better"),
+            pair("a", "ce", "focal", "within seed noise"),
+            pair("a", "focal", "mae", "b better"),
+            pair("a", "ce", "mae", "a better", metric="ece"),
+        ]
+    )
+    settled = comparison.beyond_noise([comparisons])
+    assert settled[["better", "worse"]].values.tolist() == [["ce", "mae"], ["mae", "focal"]]
+
+
+def test_findings_tell_noise_from_real_contradictions():
+    a = evaluation("a", {("sgd", "ce"): [0.9], ("sgd", "mae"): [0.7]})
+    b = evaluation("b", {("sgd", "ce"): [0.7], ("sgd", "mae"): [0.9]})
+    table = comparison.ranks([a, b], [runs(a), runs(b)])
+    noise_only = comparison.beyond_noise([pd.DataFrame([pair("a", "ce", "mae", "a better")])])
+    (calm,) = comparison.findings(table, noise_only)
+    assert calm.endswith(
+        "no difference beyond seed noise contradicts another dataset (a: ce > mae)."
+    )
+    both = pd.DataFrame([pair("a", "ce", "mae", "a better"), pair("b", "ce", "mae", "b better")])
+    (clash,) = comparison.findings(table, comparison.beyond_noise([both]))
+    assert "contradict each other (ce > mae on a but mae > ce on b)" in clash

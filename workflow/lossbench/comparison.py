@@ -2,7 +2,9 @@
 
 From each dataset's tidy evaluation table: the mean clean test accuracy of every
 loss x optimizer over seeds, its rank within dataset x optimizer (1 = most accurate), and
-sentences that say, per optimizer, where the rankings of the datasets agree and where not.
+sentences that say, per optimizer, where the rankings of the datasets agree and where not —
+and whether the differences that are beyond seed noise (from each dataset's paired
+comparisons) agree, since a ranking of means can flip on differences that are noise.
 """
 
 from __future__ import annotations
@@ -55,17 +57,55 @@ def _written(order: tuple[tuple[str, ...], ...]) -> str:
     return " > ".join(" = ".join(tied) for tied in order)
 
 
-def findings(table: pd.DataFrame) -> list[str]:
-    """Per optimizer: does the ranking (and the winner) agree across datasets?"""
+def beyond_noise(comparisons: list[pd.DataFrame]) -> pd.DataFrame:
+    """(dataset, optimizer, better, worse): pairs whose final clean accuracy differs beyond
+    seed noise (the paired 95 % CI of each dataset's comparisons table excludes zero)."""
+    pairs = pd.concat(comparisons, ignore_index=True).query(
+        "metric == 'final_test_acc' and verdict in ['a better', 'b better']"
+    )
+    a_better = pairs["verdict"].eq("a better")
+    return pd.DataFrame(
+        {
+            "dataset": pairs["dataset"],
+            "optimizer": pairs["optimizer"],
+            "better": pairs["loss_a"].where(a_better, pairs["loss_b"]),
+            "worse": pairs["loss_b"].where(a_better, pairs["loss_a"]),
+        }
+    )
+
+
+def _noise_verdict(settled: pd.DataFrame) -> str:
+    """Do the differences beyond seed noise of one optimizer contradict between datasets?"""
+    if settled.empty:
+        return "no difference between losses is beyond seed noise on any dataset"
+    wins = {(r.better, r.worse): r.dataset for r in settled.itertuples()}
+    conflicts = [
+        f"{better} > {worse} on {dataset} but {worse} > {better} on {wins[(worse, better)]}"
+        for (better, worse), dataset in wins.items()
+        if (worse, better) in wins and better < worse
+    ]
+    listed = "; ".join(
+        f"{d}: " + ", ".join(f"{r.better} > {r.worse}" for r in g.itertuples())
+        for d, g in settled.groupby("dataset", sort=False)
+    )
+    if conflicts:
+        return f"beyond seed noise the datasets contradict each other ({'; '.join(conflicts)})"
+    return f"no difference beyond seed noise contradicts another dataset ({listed})"
+
+
+def findings(table: pd.DataFrame, settled: pd.DataFrame) -> list[str]:
+    """Per optimizer: does the ranking (and the winner) agree across datasets, and do the
+    differences that are beyond seed noise (``settled``, see :func:`beyond_noise`) agree?"""
     sentences = []
     for optimizer, by_optimizer in table.groupby("optimizer", sort=False):
         orders = {d: _order(g) for d, g in by_optimizer.groupby("dataset", sort=False)}
         datasets = list(orders)
+        noise = _noise_verdict(settled[settled["optimizer"] == optimizer])
         described = "; ".join(f"{d}: {_written(order)}" for d, order in orders.items())
         if len(set(orders.values())) == 1:
             sentences.append(
                 f"Under {optimizer}, the ranking agrees on all {len(datasets)} datasets: "
-                f"{_written(orders[datasets[0]])}."
+                f"{_written(orders[datasets[0]])}; {noise}."
             )
             continue
         winners = {order[0] for order in orders.values()}
@@ -82,7 +122,8 @@ def findings(table: pd.DataFrame) -> list[str]:
             tau = kendalltau(rank_a[common], rank_b[common]).statistic
             taus.append(f"{a} vs {b}: Kendall tau {tau:+.2f}")
         sentences.append(
-            f"Under {optimizer}, the rankings disagree ({described}); {winner} ({'; '.join(taus)})."
+            f"Under {optimizer}, the rankings of the means disagree ({described}); {winner} "
+            f"({'; '.join(taus)}); {noise}."
         )
     return sentences
 

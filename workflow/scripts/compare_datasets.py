@@ -11,7 +11,8 @@ with job(snakemake):
     table = comparison.ranks([pd.read_csv(path) for path in snakemake.input.evaluation], runs)
     write_csv(snakemake.output.ranks, table)
     comparison.plot(table, pd.concat(runs), snakemake.output.figure)
-    sentences = comparison.findings(table)
+    settled = comparison.beyond_noise([pd.read_csv(p) for p in snakemake.input.comparisons])
+    sentences = comparison.findings(table, settled)
     print("\n".join(sentences))
     write_text(
         snakemake.output.findings,
