@@ -54,13 +54,10 @@ def measure(device_name: str, epochs: int) -> list[dict]:
     for loss, optimizer, seed in grid:
         params = study.train_params(config, "digits", loss, optimizer)
         tic = time.perf_counter()
-        outcome = training.train(
+        outcome = training.train_with(
+            params,
             data=data,
             noisy_x=noisy,
-            model_spec=params["model"],
-            loss_spec=params["loss"],
-            phases=params["phases"],
-            batch_size=params["batch_size"],
             seed=seed,
             device=device,
             log=_quiet,

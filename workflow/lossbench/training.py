@@ -221,3 +221,15 @@ def train(
             )
     status["epochs_completed"] = len(history)
     return Outcome(history, {k: v.cpu() for k, v in good_weights.items()}, status)
+
+
+def train_with(params: dict, **run) -> Outcome:
+    """:func:`train` with the model, loss, phases and batch size of ``study.train_params``;
+    ``run`` holds the rest (data, noisy_x, seed, device, checkpoint, ...)."""
+    return train(
+        model_spec=params["model"],
+        loss_spec=params["loss"],
+        phases=params["phases"],
+        batch_size=params["batch_size"],
+        **run,
+    )

@@ -17,13 +17,10 @@ with job(snakemake):
     noisy = arrays.load(snakemake.input.noisy, ("x",))["x"]
     checkpoint = Path(snakemake.output.history).with_name("checkpoint.pt")
     print(f"device={device} threads={snakemake.threads} seed={seed} params={params}")
-    outcome = training.train(
+    outcome = training.train_with(
+        params,
         data=data,
         noisy_x=noisy,
-        model_spec=params["model"],
-        loss_spec=params["loss"],
-        phases=params["phases"],
-        batch_size=params["batch_size"],
         seed=seed,
         device=device,
         checkpoint=checkpoint,
