@@ -50,10 +50,14 @@ def train_params(config: dict, dataset: str, loss: str, optimizer: str) -> dict:
     }
 
 
-def evaluate_params(config: dict, dataset: str, loss: str) -> dict:
+def evaluate_params(config: dict, dataset: str, losses: list[str]) -> dict:
+    """What changes the scores of a dataset's runs: each run's model and loss (``losses`` names
+    the loss of every run, in order), the test sets, and where and how they are computed."""
     return {
-        "model": model_spec(config, dataset),
-        "loss": config["losses"][loss],
+        "runs": [
+            {"model": model_spec(config, dataset), "loss": config["losses"][loss]}
+            for loss in losses
+        ],
         "testsets": config["testsets"],
         "device": config["device"],
         "deterministic": config["deterministic"],

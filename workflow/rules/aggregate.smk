@@ -4,10 +4,10 @@
 rule aggregate:
     input:
         code=package("tables"),
-        history=run_files("history.csv"),
-        status=run_files("status.json"),
-        evaluation=run_files("evaluation.csv"),
-        calibration=run_files("calibration.csv"),
+        history=every_run("history.csv"),
+        status=every_run("status.json"),
+        evaluation=every_run("evaluation.csv"),
+        calibration=every_run("calibration.csv"),
     output:
         history="results/{dataset}/tables/history.csv",
         evaluation="results/{dataset}/tables/evaluation.csv",

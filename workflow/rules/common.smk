@@ -59,29 +59,16 @@ def run_grid():
     return [(l, o, s) for l in LOSSES for o in OPTIMIZERS for s in SEEDS]
 
 
-def run_files(name):
-    """Input function: file ``name`` of every run of ``wildcards.dataset``."""
-
-    def files(wildcards):
-        return [
-            f"{RUN}/{name}".format(dataset=wildcards.dataset, loss=l, optimizer=o, seed=s)
-            for l, o, s in run_grid()
-        ]
-
-    return files
-
-
 def every_run(name):
-    """File ``name`` of every run, {dataset} left a wildcard: the outputs of a per-dataset job."""
+    """File ``name`` of every run, {dataset} left a wildcard (filled from the job's own)."""
     return [
         f"{RUN}/{name}".format(dataset="{dataset}", loss=l, optimizer=o, seed=s)
         for l, o, s in run_grid()
     ]
 
 
-def evaluate_runs(wildcards):
-    """The evaluation params of every run of ``wildcards.dataset``, in ``run_grid`` order."""
-    return [study.evaluate_params(config, wildcards.dataset, loss) for loss, _, _ in run_grid()]
+def evaluate_params(wildcards):
+    return study.evaluate_params(config, wildcards.dataset, [loss for loss, _, _ in run_grid()])
 
 
 def dataset_params(wildcards):
@@ -131,20 +118,16 @@ def figure_caption(wildcards):
 
 
 def benchmark_files(wildcards):
-    """The benchmark TSV of every job the report's numbers come from.
-
-    Each rule's own ``benchmark:`` pattern, filled in for every job; a rule that runs once per
-    dataset (a pattern without run wildcards) gives one path, hence the de-duplication.
-    """
+    """The benchmark TSV of every job the report's numbers come from: each rule's own
+    ``benchmark:`` pattern, filled in for every job of the dataset."""
     d = wildcards.dataset
     grid = [dict(dataset=d, loss=l, optimizer=o, seed=s) for l, o, s in run_grid()]
-    paths = [
+    return [
         rules.prepare_data.benchmark.format(dataset=d),
         *(rules.make_testset.benchmark.format(dataset=d, testset=t) for t in TESTSETS),
         *(rules.train.benchmark.format(**run) for run in grid),
-        *(rules.evaluate.benchmark.format(**run) for run in grid),
+        rules.evaluate.benchmark.format(dataset=d),
         rules.aggregate.benchmark.format(dataset=d),
         rules.summarize.benchmark.format(dataset=d),
         *(rules.figure.benchmark.format(dataset=d, figure=f) for f in FIGURES),
     ]
-    return list(dict.fromkeys(paths))

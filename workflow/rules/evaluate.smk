@@ -7,7 +7,7 @@ rule evaluate:
     input:
         code=package("evaluation", "losses", "models"),
         data="results/{dataset}/data.npz",
-        weights=run_files("weights.pt"),
+        weights=every_run("weights.pt"),
         testsets=expand("results/{{dataset}}/testsets/{testset}.npz", testset=TESTSETS),
     output:
         evaluation=every_run("evaluation.csv"),
@@ -22,6 +22,6 @@ rule evaluate:
     resources:
         gpu=GPUS,
     params:
-        runs=evaluate_runs,
+        run=evaluate_params,
     script:
         "../scripts/evaluate.py"

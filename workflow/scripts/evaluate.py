@@ -12,17 +12,18 @@ from lossbench.atomic import write_rows
 from lossbench.snakejob import job
 
 with job(snakemake):
-    runs = snakemake.params.runs
-    training.configure(snakemake.threads, runs[0]["deterministic"])
-    device = training.resolve_device(runs[0]["device"])
+    params = snakemake.params.run
+    runs = params["runs"]
+    training.configure(snakemake.threads, params["deterministic"])
+    device = training.resolve_device(params["device"])
     data = arrays.load(snakemake.input.data, ("test_x", "classes"))
     shape, classes = data["test_x"].shape[1:], int(data["classes"].size)
     scorers = []  # (model, its loss function) per run
-    for params, path in zip(runs, snakemake.input.weights, strict=True):
-        model = weights.load_into(models.build(params["model"], shape, classes), path)
-        scorers.append((model.to(device), losses.build(params["loss"])))
+    for run, path in zip(runs, snakemake.input.weights, strict=True):
+        model = weights.load_into(models.build(run["model"], shape, classes), path)
+        scorers.append((model.to(device), losses.build(run["loss"])))
     metric_rows, bin_rows = [[] for _ in runs], [[] for _ in runs]
-    specs = runs[0]["testsets"]
+    specs = params["testsets"]
     for name, path in zip(specs, snakemake.input.testsets, strict=True):
         test = arrays.load(path, ("x", "y"))
         x, y = (torch.from_numpy(test[k]).to(device) for k in ("x", "y"))
