@@ -12,6 +12,7 @@ from scipy import stats
 
 from conftest import REPO, TINY_CONFIG
 from lossbench import benchmarks, config, metrics, summary
+from lossbench.ece import expected_calibration_error
 from lossbench.errors import ConfigError
 
 SAMPLE = Path(__file__).parent / "data" / "analysis"
@@ -63,7 +64,9 @@ def test_ece_on_a_known_case():
         {"count": [2, 0, 3], "confidence": [0.2, math.nan, 0.9], "accuracy": [0.0, math.nan, 1.0]}
     )
     # (2 * |0 - .2| + 3 * |1 - .9|) / 5
-    assert metrics.ece_from_bins(bins) == pytest.approx(0.14)
+    assert expected_calibration_error(bins) == pytest.approx(0.14)
+    as_lists = {column: bins[column].tolist() for column in bins}  # the evaluation job's form
+    assert expected_calibration_error(as_lists) == pytest.approx(0.14)
 
 
 def test_pooled_bins_weight_by_count():

@@ -10,6 +10,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
+from .ece import expected_calibration_error
 from .losses import LossFn
 
 ECE_BINS = 15
@@ -51,16 +52,6 @@ def calibration_bins(probs: torch.Tensor, y: torch.Tensor, bins: int = ECE_BINS)
         "confidence": (conf_sum / count).tolist(),
         "accuracy": (correct_sum / count).tolist(),
     }
-
-
-def expected_calibration_error(bins: dict) -> float:
-    """sum_b (n_b / N) |acc_b - conf_b| over non-empty bins."""
-    total = sum(bins["count"])
-    return sum(
-        n / total * abs(acc - conf)
-        for n, acc, conf in zip(bins["count"], bins["accuracy"], bins["confidence"], strict=True)
-        if n > 0
-    )
 
 
 @torch.no_grad()

@@ -113,13 +113,6 @@ def slope(values: pd.Series, epochs: pd.Series, k: int) -> float:
     return float(np.polyfit(x, y, 1)[0])
 
 
-def ece_from_bins(bins: pd.DataFrame) -> float:
-    """Expected calibration error, sum_b n_b / N |accuracy_b - confidence_b|, from bin counts."""
-    full = bins[bins["count"] > 0]
-    gaps = (full["accuracy"] - full["confidence"]).abs()
-    return float((full["count"] * gaps).sum() / full["count"].sum())
-
-
 def pooled_bins(calibration: pd.DataFrame) -> pd.DataFrame:
     """Reliability bins pooled over seeds: counts summed, confidence/accuracy count-weighted."""
     frame = calibration[calibration["count"] > 0].assign(

@@ -108,7 +108,7 @@ def figure_inputs(wildcards):
         os.path.join(LOSSBENCH_PATH, "lossbench", "figures", f"{name}.py")
         for name in ("__init__", "style", spec.module)
     ]
-    code += package("metrics", "atomic")
+    code += package("metrics", "ece", "atomic")
     return {"code": code, **tables}
 
 

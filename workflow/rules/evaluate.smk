@@ -5,7 +5,7 @@
 
 rule evaluate:
     input:
-        code=package("evaluation", "losses", "models"),
+        code=package("evaluation", "ece", "losses", "models"),
         data="results/{dataset}/data.npz",
         weights=every_run("weights.pt"),
         testsets=expand("results/{{dataset}}/testsets/{testset}.npz", testset=TESTSETS),

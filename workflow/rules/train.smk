@@ -3,7 +3,7 @@
 
 rule train:
     input:
-        code=package("training", "losses", "models", "optim", "evaluation", "datasets"),
+        code=package("training", "losses", "models", "optim", "evaluation", "ece", "datasets"),
         data="results/{dataset}/data.npz",
         noisy=f"results/{{dataset}}/testsets/{config['history_testset']}.npz",
     output:

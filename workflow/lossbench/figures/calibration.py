@@ -1,6 +1,7 @@
 """Reliability diagram on the clean test set: accuracy against confidence, seeds pooled."""
 
-from ..metrics import ece_from_bins, pooled_bins
+from ..ece import expected_calibration_error
+from ..metrics import pooled_bins
 from .style import Look, subplots
 
 MIN_SHARE = 0.01  # bins with fewer than 1 % of the samples are left off the curve
@@ -29,7 +30,7 @@ def draw(tables):
                 ms=4,
                 color=look.color(loss),
                 ls=look.linestyle(optimizer),
-                label=f"{loss}: ECE {100 * ece_from_bins(curve):.1f} %",
+                label=f"{loss}: ECE {100 * expected_calibration_error(curve):.1f} %",
             )
         ax.set(title=optimizer, xlabel="confidence (max. probability)", xlim=(0, 1), ylim=(0, 1))
         ax.legend(fontsize=7, loc="upper left")
