@@ -68,19 +68,20 @@ def test_changing_one_optimizer_retrains_only_its_runs(finished_study):
     assert dry_run(workdir, config)["train"] == 2
 
 
-def test_adding_a_test_set_reevaluates_but_never_retrains(finished_study):
+@pytest.mark.parametrize(
+    "name,spec",
+    [
+        ("gaussian_0.5", {"type": "gaussian", "sigma": 0.5}),  # a new test set
+        ("salt_pepper_0.1", {"type": "salt_pepper", "fraction": 0.2}),  # a changed one
+    ],
+    ids=["added", "changed"],
+)
+def test_a_test_set_change_remakes_it_and_reevaluates_but_never_retrains(
+    finished_study, name, spec
+):
     workdir, _ = finished_study
     config = copy.deepcopy(TINY_CONFIG)
-    config["testsets"]["gaussian_0.5"] = {"type": "gaussian", "sigma": 0.5}
-    jobs = dry_run(workdir, config)
-    assert "train" not in jobs
-    assert jobs["make_testset"] == 1 and jobs["evaluate"] >= 1
-
-
-def test_changing_a_test_set_remakes_it_and_reevaluates_only(finished_study):
-    workdir, _ = finished_study
-    config = copy.deepcopy(TINY_CONFIG)
-    config["testsets"]["salt_pepper_0.1"]["fraction"] = 0.2
+    config["testsets"][name] = spec
     jobs = dry_run(workdir, config)
     assert "train" not in jobs
     assert jobs["make_testset"] == 1 and jobs["evaluate"] >= 1
