@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import torch
 from torch import nn
 
 
@@ -21,11 +22,18 @@ def cnn(
     channels: list[int] = (16, 32),
     hidden: int = 128,
 ) -> nn.Module:
-    """3x3 conv + ReLU + 2x2 max-pool per entry of ``channels``, then a small MLP head."""
+    """3x3 conv + ReLU + 2x2 max-pool per entry of ``channels``, then a small MLP head.
+
+    Two choices make it ~2x faster on the CPU: each block pools before its ReLU (a ReLU
+    commutes with a max, so outputs and gradients are the same bits, on a quarter of the
+    values), and the conv weights are channels-last, which the convolutions pass on to their
+    outputs, because torch's channels-first CPU max-pool is ~7x slower than its channels-last
+    one (the convolutions then round differently in the last bits).
+    """
     layers: list[nn.Module] = []
     depth, height, width = shape
     for out in channels:
-        layers += [nn.Conv2d(depth, out, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2)]
+        layers += [nn.Conv2d(depth, out, 3, padding=1), nn.MaxPool2d(2), nn.ReLU()]
         depth, height, width = out, height // 2, width // 2
     if height < 1 or width < 1:
         raise ValueError(f"model.channels={list(channels)} pools a {shape} image away to nothing")
@@ -35,7 +43,7 @@ def cnn(
         nn.ReLU(),
         nn.Linear(hidden, classes),
     ]
-    return nn.Sequential(*layers)
+    return nn.Sequential(*layers).to(memory_format=torch.channels_last)
 
 
 REGISTRY = {"mlp": mlp, "cnn": cnn}
