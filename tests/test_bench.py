@@ -16,9 +16,8 @@ KEYS = {"homework_s_per_epoch", "lossbench_s_per_epoch", "speedup", "gflops", "f
 @pytest.fixture(scope="module")
 def result(tmp_path_factory):
     path = tmp_path_factory.mktemp("bench") / "bench.json"
-    printed = bench.main(
-        ["--quick", "--threads", "1", "--train", "2048", "--test", "1024", "--json", str(path)]
-    )
+    options = "--quick --threads 1 --train 2048 --test 1024 --profile --json".split()
+    printed = bench.main([*options, str(path)])
     written = json.loads(path.read_text())
     assert written == printed
     return written
@@ -28,8 +27,10 @@ def test_json_has_every_figure_of_the_issue(result):
     assert {"mlp", "cnn", "gemm_peak_gflops"} <= set(result)
     for model in ("mlp", "cnn"):
         assert KEYS <= set(result[model])
-        assert all(math.isfinite(v) and v > 0 for v in result[model].values())
+        figures = {k: v for k, v in result[model].items() if k != "profile"}
+        assert all(math.isfinite(v) and v > 0 for v in figures.values())
     assert (result["threads"], result["epochs"], result["n_train"]) == (1, 1, 512)
+    assert result["device"] == "cpu"
 
 
 def test_figures_are_consistent(result):
@@ -49,3 +50,19 @@ def test_the_flop_count_is_the_mlps_arithmetic(result):
     train = 2 * forward + 2 * 256 * 10
     expected = 512 * train + 2 * 256 * forward  # training images, then clean + noisy test
     assert result["mlp"]["gflop_per_epoch"] * 1e9 == pytest.approx(expected)
+
+
+def test_profile_says_how_much_of_an_epoch_is_dense_arithmetic(result):
+    for model, dense_op in (("mlp", "aten::addmm"), ("cnn", "aten::mkldnn_convolution")):
+        p = result[model]["profile"]
+        assert 0 < p["dense_s"] < p["all_ops_s"]
+        assert p["dense_gflops"] == pytest.approx(result[model]["gflop_per_epoch"] / p["dense_s"])
+        assert dense_op in p["table"]
+
+
+def test_cuda_without_a_gpu_is_a_clear_usage_error(monkeypatch, capsys):
+    monkeypatch.setattr(bench.torch.cuda, "is_available", lambda: False)
+    with pytest.raises(SystemExit) as exit_info:
+        bench.main(["--device", "cuda", "--quick"])
+    assert exit_info.value.code == 2
+    assert "--device cuda: torch" in capsys.readouterr().err

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Train the tiny study on CUDA and on the CPU, compare test accuracies (within --tolerance,
 # default 0.02) and print seconds per epoch on each. Exit 0: agree; 1: differ; 2: no CUDA device.
-# Usage: tests/gpu/check.sh [--epochs N] [--tolerance T]
+# Usage: tests/gpu/check.sh [--epochs N] [--tolerance T]; PYTHON=... picks another interpreter
+# than the repository's .venv (one with torch, torchvision, scikit-learn, pyyaml, jsonschema).
 set -euo pipefail
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 if command -v nvidia-smi >/dev/null; then
     nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader || true
 fi
-exec "$REPO/.venv/bin/python" "$REPO/tests/gpu/gpucheck.py" "$@"
+exec "${PYTHON:-$REPO/.venv/bin/python}" "$REPO/tests/gpu/gpucheck.py" "$@"

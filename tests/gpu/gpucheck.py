@@ -12,10 +12,13 @@ from __future__ import annotations
 import argparse
 import copy
 import itertools
+import math
 import sys
 import time
+import warnings
 from pathlib import Path
 
+import numpy as np
 import torch
 import yaml
 
@@ -39,14 +42,20 @@ def _quiet(_line: str) -> None:
     """Training's per-epoch log lines are not wanted here."""
 
 
+def study_data(config: dict) -> tuple[dict, np.ndarray]:
+    """The tiny study's digits and its per-epoch noisy test set."""
+    data = datasets.load("digits", **study.dataset_params(config, "digits"))
+    testset = config["testsets"][config["history_testset"]]
+    return data, testsets.make(data, testset, config["noise_seed"])
+
+
 def measure(device_name: str, epochs: int) -> list[dict]:
     """Train every run of the tiny study on ``device_name``: clean test accuracy, s/epoch."""
     config = tiny_study(epochs)
     training.configure(config["threads"], config["deterministic"])
     device = training.resolve_device(device_name)
-    data = datasets.load("digits", **study.dataset_params(config, "digits"))
+    data, noisy = study_data(config)
     noise_seed = config["noise_seed"]
-    noisy = testsets.make(data, config["testsets"][config["history_testset"]], noise_seed)
     test_x = torch.from_numpy(testsets.make(data, {"type": "clean"}, noise_seed)).to(device)
     test_y = torch.from_numpy(data["test_y"]).to(device)
     rows = []
@@ -78,6 +87,31 @@ def measure(device_name: str, epochs: int) -> list[dict]:
     return rows
 
 
+def host_synchronisations(epochs: int, batch_size: int = 16) -> tuple[int, int]:
+    """(host synchronisations, steps) of one tiny run trained on CUDA for ``epochs``.
+
+    torch's sync debug mode warns at every operation that makes the host wait for the GPU
+    (``.item()``, a blocking copy, ...); a loop that waits once per step has at least as many
+    as steps. The small batch makes the steps many.
+    """
+    config = tiny_study(epochs)
+    training.configure(config["threads"], config["deterministic"])
+    data, noisy = study_data(config)
+    loss, optimizer = next(iter(config["losses"])), next(iter(config["optimizers"]))
+    params = {**study.train_params(config, "digits", loss, optimizer), "batch_size": batch_size}
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        torch.cuda.set_sync_debug_mode("warn")
+        try:
+            training.train_with(
+                params, data=data, noisy_x=noisy, seed=0, device=torch.device("cuda"), log=_quiet
+            )
+        finally:
+            torch.cuda.set_sync_debug_mode("default")
+    syncs = sum("synchroniz" in str(warning.message) for warning in caught)
+    return syncs, epochs * math.ceil(len(data["train_y"]) / batch_size)
+
+
 def mismatches(cuda: list[dict], cpu: list[dict], tolerance: float) -> list[str]:
     """Runs whose CUDA and CPU accuracies differ by more than ``tolerance``."""
     return [
@@ -100,6 +134,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         return NO_CUDA
     print(f"device: {torch.cuda.get_device_name()} (torch {torch.__version__})")
+    training.configure(1, deterministic=True)  # cuBLAS's settings before CUDA starts
     torch.zeros(1, device="cuda")  # CUDA context start-up is not an epoch's cost
     results = {device: measure(device, args.epochs) for device in ("cuda", "cpu")}
     print(f"{'run':<24}{'acc cuda':>10}{'acc cpu':>10}{'s/epoch cuda':>14}{'s/epoch cpu':>13}")
@@ -111,6 +146,11 @@ def main(argv: list[str] | None = None) -> int:
     bad = mismatches(results["cuda"], results["cpu"], args.tolerance)
     for line in bad:
         print(f"FAIL accuracy differs by more than {args.tolerance}: {line}", file=sys.stderr)
+    syncs, steps = host_synchronisations(epochs=3)
+    print(f"host synchronisations on CUDA: {syncs} in 3 epochs of {steps // 3} steps each")
+    if syncs >= steps:
+        bad.append("the training loop waits for the GPU at every step")
+        print(f"FAIL {bad[-1]}", file=sys.stderr)
     print("FAIL" if bad else f"OK: accuracies agree within {args.tolerance}")
     return 1 if bad else 0
 

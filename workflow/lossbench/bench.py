@@ -66,15 +66,23 @@ def synthetic(n_train: int, n_test: int, seed: int = 0) -> dict[str, np.ndarray]
     }
 
 
-def gemm_peak(size: int, seconds: float) -> float:
+def _synchronize(device: torch.device) -> None:
+    """Wait for the device's queued work, so a clock read after it has seen the work done."""
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def gemm_peak(size: int, seconds: float, device: torch.device) -> float:
     """Best float32 GFLOP/s of ``size``-square matrix products within about ``seconds``."""
-    a, b = torch.randn(size, size), torch.randn(size, size)
-    out = torch.empty(size, size)
-    torch.mm(a, b, out=out)  # warm-up: thread pool, caches
+    a, b = (torch.randn(size, size, device=device) for _ in range(2))
+    out = torch.empty(size, size, device=device)
+    torch.mm(a, b, out=out)  # warm-up: thread pool, caches, CUDA kernels
     best, deadline = 0.0, time.perf_counter() + seconds
     while time.perf_counter() < deadline:
+        _synchronize(device)
         tic = time.perf_counter()
         torch.mm(a, b, out=out)
+        _synchronize(device)
         best = max(best, 2 * size**3 / (time.perf_counter() - tic))
     return best / 1e9
 
@@ -108,8 +116,11 @@ class HomeworkImages(Dataset):
         return self.transform(Image.fromarray(self.x[i, 0])), int(self.y[i])
 
 
-def homework_seconds(data: dict, model_spec: dict, epochs: int, batch: int) -> float:
-    """Seconds per epoch of the homework-style loop (train, then clean and noisy test)."""
+def homework_seconds(
+    data: dict, model_spec: dict, epochs: int, batch: int, device: torch.device
+) -> float:
+    """Seconds per epoch of the homework-style loop (train, then clean and noisy test); on a
+    GPU each batch is copied there from the loader, as such notebooks do."""
     mean, std = float(data["mean"][0]), float(data["std"][0])
     train_loader = DataLoader(
         HomeworkImages(data["train_x"], data["train_y"], mean, std), batch_size=batch, shuffle=True
@@ -118,7 +129,7 @@ def homework_seconds(data: dict, model_spec: dict, epochs: int, batch: int) -> f
         HomeworkImages(data["test_x"], data["test_y"], mean, std), batch_size=batch
     )
     torch.manual_seed(0)
-    model = models.build(model_spec, (1, 28, 28), 10)
+    model = models.build(model_spec, (1, 28, 28), 10).to(device)
     criterion = torch.nn.CrossEntropyLoss()
     optimizer = torch.optim.SGD(
         model.parameters(), lr=OPTIMIZER["lr"], momentum=OPTIMIZER["momentum"]
@@ -128,6 +139,7 @@ def homework_seconds(data: dict, model_spec: dict, epochs: int, batch: int) -> f
         model.train()
         running, correct = 0.0, 0
         for images, labels in train_loader:
+            images, labels = images.to(device), labels.to(device)
             optimizer.zero_grad()
             outputs = model(images)
             loss = criterion(outputs, labels)
@@ -140,50 +152,100 @@ def homework_seconds(data: dict, model_spec: dict, epochs: int, batch: int) -> f
             for sigma in (0.0, NOISE_SIGMA):
                 test_loss, test_correct = 0.0, 0
                 for images, labels in test_loader:
-                    outputs = model(images + sigma * torch.randn(images.size()))
+                    images, labels = images.to(device), labels.to(device)
+                    outputs = model(images + sigma * torch.randn(images.size(), device=device))
                     test_loss += criterion(outputs, labels).item() * len(labels)
                     test_correct += (outputs.argmax(1) == labels).sum().item()
     return (time.perf_counter() - tic) / epochs
 
 
-def lossbench_seconds(data: dict, model_spec: dict, epochs: int, batch: int) -> float:
+def noisy_test_set(data: dict) -> np.ndarray:
+    """The normalised test images plus Gaussian noise of ``NOISE_SIGMA``, as the study's."""
+    rng = np.random.default_rng(1)
+    clean = normalise(data["test_x"], data["mean"], data["std"])
+    return clean + np.float32(NOISE_SIGMA) * rng.standard_normal(clean.shape, dtype=np.float32)
+
+
+def train_seconds(
+    data: dict, noisy: np.ndarray, model_spec: dict, epochs: int, batch: int, device: torch.device
+) -> float:
+    """Seconds of one :func:`lossbench.training.train` run of ``epochs``, set-up included."""
+    tic = time.perf_counter()
+    outcome = training.train(
+        data=data,
+        noisy_x=noisy,
+        model_spec=model_spec,
+        loss_spec=LOSS,
+        phases=[{**OPTIMIZER, "epochs": epochs}],
+        batch_size=batch,
+        seed=0,
+        device=device,
+        log=lambda _: None,
+    )
+    if outcome.status["status"] != "ok":
+        raise RuntimeError(f"the benchmark run did not train: {outcome.status}")
+    return time.perf_counter() - tic
+
+
+def lossbench_seconds(
+    data: dict, model_spec: dict, epochs: int, batch: int, device: torch.device
+) -> float:
     """Seconds per epoch of :func:`lossbench.training.train`.
 
     Its set-up (tensors, model, optimizer: paid once per run, not per epoch) is timed with zero
     epochs and taken off, as it would be spread over the 40 epochs of a study's run.
     """
-    rng = np.random.default_rng(1)
-    clean = normalise(data["test_x"], data["mean"], data["std"])
-    noisy = clean + np.float32(NOISE_SIGMA) * rng.standard_normal(clean.shape, dtype=np.float32)
+    noisy = noisy_test_set(data)
+    runs = (train_seconds(data, noisy, model_spec, n, batch, device) for n in (epochs, 0))
+    return (next(runs) - next(runs)) / epochs
 
-    def seconds(n_epochs: int) -> float:
-        tic = time.perf_counter()
-        outcome = training.train(
-            data=data,
-            noisy_x=noisy,
-            model_spec=model_spec,
-            loss_spec=LOSS,
-            phases=[{**OPTIMIZER, "epochs": n_epochs}],
-            batch_size=batch,
-            seed=0,
-            device=torch.device("cpu"),
-            log=lambda _: None,
-        )
-        if outcome.status["status"] != "ok":
-            raise RuntimeError(f"the benchmark run did not train: {outcome.status}")
-        return time.perf_counter() - tic
 
-    return (seconds(epochs) - seconds(0)) / epochs
+#: the operators that do a model's dense arithmetic (matrix products, convolutions)
+DENSE_OPS = ("aten::mm", "aten::addmm", "aten::mkldnn_convolution", "aten::convolution_backward")
+
+
+def profile_epoch(
+    data: dict, model_spec: dict, batch: int, device: torch.device, rows: int = 12
+) -> tuple[dict, str]:
+    """Where one epoch of our loop spends its time, from ``torch.profiler``.
+
+    Returns the seconds in dense arithmetic (:data:`DENSE_OPS`, their own time) and in all
+    operators, and the profiler's table of the ``rows`` busiest operators. On CUDA the
+    seconds are the GPU's; the host's launch costs are in the table.
+    """
+    noisy = noisy_test_set(data)
+    activities = [torch.profiler.ProfilerActivity.CPU]
+    if device.type == "cuda":
+        activities.append(torch.profiler.ProfilerActivity.CUDA)
+    with torch.profiler.profile(activities=activities) as profiler:
+        train_seconds(data, noisy, model_spec, 1, batch, device)
+    events = profiler.key_averages()
+    own = "self_device_time_total" if device.type == "cuda" else "self_cpu_time_total"
+    seconds = {
+        "dense_s": sum(getattr(e, own) for e in events if e.key in DENSE_OPS) / 1e6,
+        "all_ops_s": sum(getattr(e, own) for e in events) / 1e6,
+    }
+    return seconds, events.table(sort_by=own, row_limit=rows, max_name_column_width=40)
 
 
 def run(
-    *, threads: int, n_train: int, n_test: int, epochs: int, batch: int, gemm_size: int
+    *,
+    threads: int,
+    device: str,
+    n_train: int,
+    n_test: int,
+    epochs: int,
+    batch: int,
+    gemm_size: int,
+    profile: bool = False,
 ) -> dict:
     """Every figure of the benchmark, as the ``--json`` file holds them."""
     training.configure(threads, deterministic=True)
+    where = training.resolve_device(device)
     data = synthetic(n_train, n_test)
-    peak = gemm_peak(gemm_size, seconds=1.0)
+    peak = gemm_peak(gemm_size, seconds=1.0, device=where)
     result: dict = {
+        "device": str(where),
         "threads": threads,
         "n_train": n_train,
         "n_test": n_test,
@@ -193,9 +255,9 @@ def run(
     }
     for name, spec in MODELS.items():
         warm_up = {k: v[:1024] if k.endswith(("_x", "_y")) else v for k, v in data.items()}
-        lossbench_seconds(warm_up, spec, 1, batch)  # first-call costs of every op
-        ours = lossbench_seconds(data, spec, epochs, batch)
-        homework = homework_seconds(data, spec, epochs, batch)
+        lossbench_seconds(warm_up, spec, 1, batch, where)  # first-call costs of every op
+        ours = lossbench_seconds(data, spec, epochs, batch, where)
+        homework = homework_seconds(data, spec, epochs, batch, where)
         flops = epoch_flops(models.build(spec, (1, 28, 28), 10), n_train, n_test, batch)
         result[name] = {
             "homework_s_per_epoch": homework,
@@ -205,14 +267,23 @@ def run(
             "gflops": flops / 1e9 / ours,
             "fraction_of_peak": flops / 1e9 / ours / peak,
         }
+        if profile:
+            seconds, table = profile_epoch(data, spec, batch, where)
+            dense_gflops = flops / 1e9 / seconds["dense_s"]
+            result[name]["profile"] = {
+                **seconds,
+                "dense_gflops": dense_gflops,
+                "dense_fraction_of_peak": dense_gflops / peak,
+                "table": table,
+            }
     return result
 
 
 def report(result: dict) -> str:
     lines = [
         f"{result['n_train']} train / {result['n_test']} test MNIST-shaped images, batch "
-        f"{result['batch_size']}, {result['epochs']} epoch(s), {result['threads']} thread(s); "
-        "an epoch = train + clean and noisy test",
+        f"{result['batch_size']}, {result['epochs']} epoch(s), on {result['device']} with "
+        f"{result['threads']} thread(s); an epoch = train + clean and noisy test",
         f"float32 GEMM peak: {result['gemm_peak_gflops']:.1f} GFLOP/s",
         f"{'model':<6}{'homework s/ep':>15}{'lossbench s/ep':>16}{'speedup':>9}"
         f"{'GFLOP/ep':>10}{'GFLOP/s':>9}{'of peak':>9}",
@@ -224,28 +295,46 @@ def report(result: dict) -> str:
             f"{r['speedup']:>8.1f}x{r['gflop_per_epoch']:>10.1f}{r['gflops']:>9.1f}"
             f"{r['fraction_of_peak']:>9.2f}"
         )
+    for name in MODELS:
+        if "profile" in result[name]:
+            p = result[name]["profile"]
+            lines += [
+                f"\n{name}: one epoch under torch.profiler: {p['all_ops_s']:.3f} s in operators, "
+                f"{p['dense_s']:.3f} s of it in matrix products and convolutions, which run at "
+                f"{p['dense_gflops']:.1f} GFLOP/s ({p['dense_fraction_of_peak']:.2f} of peak): "
+                "the loop's bound if every other operator took no time",
+                p["table"],
+            ]
     return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(prog="python -m lossbench.bench", description=__doc__)
     parser.add_argument("--threads", type=int, default=torch.get_num_threads())
+    parser.add_argument("--device", choices=["cpu", "cuda"], default="cpu")
     parser.add_argument("--epochs", type=int, default=2)
     parser.add_argument("--train", type=int, default=60000, help="training images")
     parser.add_argument("--test", type=int, default=10000, help="test images")
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--quick", action="store_true", help="1 epoch on 1/4 of the data")
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
+    parser.add_argument(
+        "--profile", action="store_true", help="also profile one epoch of our loop per model"
+    )
     args = parser.parse_args(argv)
+    if args.device == "cuda" and not torch.cuda.is_available():
+        parser.error(f"--device cuda: torch {torch.__version__} sees no CUDA device")
     if args.quick:
         args.epochs, args.train, args.test = 1, args.train // 4, args.test // 4
     result = run(
         threads=args.threads,
+        device=args.device,
         n_train=args.train,
         n_test=args.test,
         epochs=args.epochs,
         batch=args.batch_size,
-        gemm_size=1024 if args.quick else 2048,
+        gemm_size=1024 if args.quick else 8192 if args.device == "cuda" else 2048,
+        profile=args.profile,
     )
     print(report(result))
     if args.json is not None:
