@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Train the tiny study on CUDA and on the CPU, compare test accuracies (within --tolerance,
-# default 0.02) and print seconds per epoch on each. Exit 0: agree; 1: differ; 2: no CUDA device.
-# Usage: tests/gpu/check.sh [--epochs N] [--tolerance T]; PYTHON=... picks another interpreter
-# than the repository's .venv (one with torch, torchvision, scikit-learn, pyyaml, jsonschema).
+# default 0.02) and print seconds per epoch on each; on CUDA, count host synchronisations and
+# train one run twice. Exit 0: all agree; 1: a check failed; 2: no CUDA device.
+# Usage: tests/gpu/check.sh [--epochs N] [--tolerance T] [--model mlp|cnn]
+# PYTHON=... runs it with another interpreter than the repository's .venv (one that has torch,
+# torchvision, scikit-learn, pyyaml and jsonschema).
 set -euo pipefail
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 if command -v nvidia-smi >/dev/null; then

@@ -3,8 +3,10 @@
 The package's own code does the work (``training.configure``/``resolve_device``/``train`` and
 ``evaluation.evaluate``), in one process, so the seconds per epoch are the training loop's and
 not Python's start-up. CUDA and CPU kernels round differently, so accuracies agree within a
-tolerance rather than bit for bit. Run it through ``tests/gpu/check.sh``; exit status 2 means
-there is no CUDA device to check.
+tolerance rather than bit for bit. On CUDA it also checks that the loop does not wait for the
+GPU at every step and that one seed gives one history twice over. Run it through
+``tests/gpu/check.sh`` (``--model cnn`` for the CNN); exit status 2 means there is no CUDA
+device to check.
 """
 
 from __future__ import annotations
@@ -32,10 +34,11 @@ from lossbench.config import validate  # noqa: E402
 NO_CUDA = 2
 
 
-def tiny_study(epochs: int) -> dict:
-    """TINY_CONFIG with ``epochs``, validated and with its defaults filled in."""
+def tiny_study(epochs: int, model: str) -> dict:
+    """TINY_CONFIG with ``epochs`` and a ``model`` of that type, validated, defaults filled in."""
     schema = yaml.safe_load((REPO / "workflow/schemas/config.schema.yaml").read_text())
-    return validate({**copy.deepcopy(TINY_CONFIG), "epochs": epochs}, schema)
+    config = {**copy.deepcopy(TINY_CONFIG), "epochs": epochs, "model": {"default": {"type": model}}}
+    return validate(config, schema)
 
 
 def _quiet(_line: str) -> None:
@@ -49,9 +52,9 @@ def study_data(config: dict) -> tuple[dict, np.ndarray]:
     return data, testsets.make(data, testset, config["noise_seed"])
 
 
-def measure(device_name: str, epochs: int) -> list[dict]:
+def measure(device_name: str, epochs: int, model: str) -> list[dict]:
     """Train every run of the tiny study on ``device_name``: clean test accuracy, s/epoch."""
-    config = tiny_study(epochs)
+    config = tiny_study(epochs, model)
     training.configure(config["threads"], config["deterministic"])
     device = training.resolve_device(device_name)
     data, noisy = study_data(config)
@@ -87,14 +90,14 @@ def measure(device_name: str, epochs: int) -> list[dict]:
     return rows
 
 
-def host_synchronisations(epochs: int, batch_size: int = 16) -> tuple[int, int]:
-    """(host synchronisations, steps) of one tiny run trained on CUDA for ``epochs``.
+def first_run_on_cuda(epochs: int, model: str, batch_size: int) -> tuple[list[dict], int, int]:
+    """(history, host synchronisations, steps) of the tiny study's first run on CUDA.
 
     torch's sync debug mode warns at every operation that makes the host wait for the GPU
     (``.item()``, a blocking copy, ...); a loop that waits once per step has at least as many
-    as steps. The small batch makes the steps many.
+    as steps.
     """
-    config = tiny_study(epochs)
+    config = tiny_study(epochs, model)
     training.configure(config["threads"], config["deterministic"])
     data, noisy = study_data(config)
     loss, optimizer = next(iter(config["losses"])), next(iter(config["optimizers"]))
@@ -103,13 +106,13 @@ def host_synchronisations(epochs: int, batch_size: int = 16) -> tuple[int, int]:
         warnings.simplefilter("always")
         torch.cuda.set_sync_debug_mode("warn")
         try:
-            training.train_with(
+            outcome = training.train_with(
                 params, data=data, noisy_x=noisy, seed=0, device=torch.device("cuda"), log=_quiet
             )
         finally:
             torch.cuda.set_sync_debug_mode("default")
     syncs = sum("synchroniz" in str(warning.message) for warning in caught)
-    return syncs, epochs * math.ceil(len(data["train_y"]) / batch_size)
+    return outcome.history, syncs, epochs * math.ceil(len(data["train_y"]) / batch_size)
 
 
 def mismatches(cuda: list[dict], cpu: list[dict], tolerance: float) -> list[str]:
@@ -125,6 +128,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--epochs", type=int, default=20)
     parser.add_argument("--tolerance", type=float, default=0.02, help="absolute accuracy")
+    parser.add_argument("--model", choices=sorted(models.REGISTRY), default="mlp")
     args = parser.parse_args(argv)
     if not torch.cuda.is_available():
         print(
@@ -136,23 +140,30 @@ def main(argv: list[str] | None = None) -> int:
     print(f"device: {torch.cuda.get_device_name()} (torch {torch.__version__})")
     training.configure(1, deterministic=True)  # cuBLAS's settings before CUDA starts
     torch.zeros(1, device="cuda")  # CUDA context start-up is not an epoch's cost
-    results = {device: measure(device, args.epochs) for device in ("cuda", "cpu")}
+    results = {device: measure(device, args.epochs, args.model) for device in ("cuda", "cpu")}
     print(f"{'run':<24}{'acc cuda':>10}{'acc cpu':>10}{'s/epoch cuda':>14}{'s/epoch cpu':>13}")
     for g, c in zip(results["cuda"], results["cpu"], strict=True):
         print(
             f"{g['run']:<24}{g['accuracy']:>10.4f}{c['accuracy']:>10.4f}"
             f"{g['seconds_per_epoch']:>14.4f}{c['seconds_per_epoch']:>13.4f}"
         )
-    bad = mismatches(results["cuda"], results["cpu"], args.tolerance)
-    for line in bad:
-        print(f"FAIL accuracy differs by more than {args.tolerance}: {line}", file=sys.stderr)
-    syncs, steps = host_synchronisations(epochs=3)
+    failures = [
+        f"accuracy differs by more than {args.tolerance}: {line}"
+        for line in mismatches(results["cuda"], results["cpu"], args.tolerance)
+    ]
+    # small batches: many steps, to tell per-step waits from per-epoch ones
+    history, syncs, steps = first_run_on_cuda(3, args.model, batch_size=16)
+    again, _, _ = first_run_on_cuda(3, args.model, batch_size=16)
     print(f"host synchronisations on CUDA: {syncs} in 3 epochs of {steps // 3} steps each")
+    print(f"the same run twice on CUDA: {'same' if history == again else 'DIFFERENT'} history")
     if syncs >= steps:
-        bad.append("the training loop waits for the GPU at every step")
-        print(f"FAIL {bad[-1]}", file=sys.stderr)
-    print("FAIL" if bad else f"OK: accuracies agree within {args.tolerance}")
-    return 1 if bad else 0
+        failures.append("the training loop waits for the GPU at every step")
+    if history != again:
+        failures.append("the same seed gave another history on the same GPU")
+    for line in failures:
+        print(f"FAIL {line}", file=sys.stderr)
+    print("FAIL" if failures else f"OK: accuracies agree within {args.tolerance}")
+    return 1 if failures else 0
 
 
 if __name__ == "__main__":
