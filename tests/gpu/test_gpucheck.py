@@ -13,9 +13,9 @@ import torch
 from conftest import REPO, TINY_CONFIG
 
 
-@pytest.fixture(scope="module")
-def cpu_rows() -> list[dict]:
-    return gpucheck.measure("cpu", epochs=3)
+@pytest.fixture(scope="module", params=["mlp", "cnn"])
+def cpu_rows(request) -> list[dict]:
+    return gpucheck.measure("cpu", epochs=3, model=request.param)
 
 
 def test_cpu_half_trains_every_run_of_the_tiny_study(cpu_rows):
@@ -23,12 +23,14 @@ def test_cpu_half_trains_every_run_of_the_tiny_study(cpu_rows):
     runs = [f"{loss}/{optimizer}/seed{seed}" for loss, optimizer, seed in grid]
     assert [row["run"] for row in cpu_rows] == runs
     for row in cpu_rows:
-        assert row["accuracy"] > 0.8, row  # digits after 3 epochs, far above chance (0.1)
+        assert row["accuracy"] > 0.7, row  # digits after 3 epochs, far above chance (0.1)
         assert 0 < row["seconds_per_epoch"] < 10, row
 
 
-def test_cpu_half_is_repeatable(cpu_rows):
-    assert gpucheck.mismatches(gpucheck.measure("cpu", epochs=3), cpu_rows, tolerance=0.0) == []
+@pytest.mark.parametrize("model", ["mlp", "cnn"])
+def test_cpu_half_is_repeatable(model):
+    first, second = (gpucheck.measure("cpu", epochs=3, model=model) for _ in range(2))
+    assert gpucheck.mismatches(first, second, tolerance=0.0) == []
 
 
 def test_accuracies_beyond_the_tolerance_are_reported(cpu_rows):
