@@ -188,14 +188,13 @@ def train_seconds(
 
 
 def lossbench_seconds(
-    data: dict, model_spec: dict, epochs: int, batch: int, device: torch.device
+    data: dict, noisy: np.ndarray, model_spec: dict, epochs: int, batch: int, device: torch.device
 ) -> float:
-    """Seconds per epoch of :func:`lossbench.training.train`.
+    """Seconds per epoch of :func:`lossbench.training.train` (``noisy``: :func:`noisy_test_set`).
 
     Its set-up (tensors, model, optimizer: paid once per run, not per epoch) is timed with zero
     epochs and taken off, as it would be spread over the 40 epochs of a study's run.
     """
-    noisy = noisy_test_set(data)
     runs = (train_seconds(data, noisy, model_spec, n, batch, device) for n in (epochs, 0))
     return (next(runs) - next(runs)) / epochs
 
@@ -211,7 +210,12 @@ DENSE_OPS = (
 
 
 def profile_epoch(
-    data: dict, model_spec: dict, batch: int, device: torch.device, rows: int = 12
+    data: dict,
+    noisy: np.ndarray,
+    model_spec: dict,
+    batch: int,
+    device: torch.device,
+    rows: int = 12,
 ) -> tuple[dict, str]:
     """Where one epoch of our loop spends its time, from ``torch.profiler``.
 
@@ -220,7 +224,6 @@ def profile_epoch(
     seconds are the GPU's (the kernels each operator launched; the table's "Self CUDA"
     column and total); the host's launch costs are in the table's CPU columns.
     """
-    noisy = noisy_test_set(data)
     activities = [torch.profiler.ProfilerActivity.CPU]
     if device.type == "cuda":
         activities.append(torch.profiler.ProfilerActivity.CUDA)
@@ -254,6 +257,8 @@ def run(
     training.configure(threads, deterministic=True)
     where = training.resolve_device(device)
     data = synthetic(n_train, n_test)
+    noisy = noisy_test_set(data)
+    warm_up = {k: v[:1024] if k.endswith(("_x", "_y")) else v for k, v in data.items()}
     peak = gemm_peak(gemm_size, seconds=1.0, device=where)
     result: dict = {
         "device": str(where),
@@ -265,9 +270,9 @@ def run(
         "gemm_peak_gflops": peak,
     }
     for name, spec in MODELS.items():
-        warm_up = {k: v[:1024] if k.endswith(("_x", "_y")) else v for k, v in data.items()}
-        lossbench_seconds(warm_up, spec, 1, batch, where)  # first-call costs of every op
-        ours = lossbench_seconds(data, spec, epochs, batch, where)
+        # first-call costs of every op
+        lossbench_seconds(warm_up, noisy[:1024], spec, 1, batch, where)
+        ours = lossbench_seconds(data, noisy, spec, epochs, batch, where)
         homework = homework_seconds(data, spec, epochs, batch, where)
         flops = epoch_flops(models.build(spec, (1, 28, 28), 10), n_train, n_test, batch)
         result[name] = {
@@ -279,7 +284,7 @@ def run(
             "fraction_of_peak": flops / 1e9 / ours / peak,
         }
         if profile:
-            seconds, table = profile_epoch(data, spec, batch, where)
+            seconds, table = profile_epoch(data, noisy, spec, batch, where)
             dense_gflops = flops / 1e9 / seconds["dense_s"]
             result[name]["profile"] = {
                 **seconds,
@@ -313,8 +318,8 @@ def report(result: dict) -> str:
             lines += [
                 f"\n{name}: one epoch under torch.profiler: {p['all_ops_s']:.3f} {clock} s in "
                 f"operators, {p['dense_s']:.3f} s of it in matrix products and convolutions, "
-                "which run at "
-                f"{p['dense_gflops']:.1f} GFLOP/s ({p['dense_fraction_of_peak']:.2f} of peak): "
+                f"which run at {p['dense_gflops']:.1f} GFLOP/s "
+                f"({p['dense_fraction_of_peak']:.2f} of peak): "
                 "the loop's bound if every other operator took no time",
                 p["table"],
             ]
