@@ -14,6 +14,12 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "workflow"))
 BIN = Path(sys.executable).parent
 
+from lossbench import numerics  # noqa: E402
+
+# Before anything imports torch: tests that train in-process run on the portable code paths
+# of the default `deterministic: portable`, as the workflow's jobs and the committed samples do.
+numerics.pin("portable")
+
 #: the tiny study of the end-to-end tests: digits, 2 epochs, 1 seed, 2 losses, 2 optimizers
 TINY_CONFIG = {
     "datasets": ["digits"],

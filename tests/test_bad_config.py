@@ -121,7 +121,11 @@ CASES = [
     ("losses as a list", {"losses": ["ce", "mae"]}, ["losses", '["ce", "mae"]', "type object"]),
     ("epochs as text", {"epochs": "ten"}, ["epochs", "ten", "type integer"]),
     ("seeds as a scalar", {"seeds": 3}, ["seeds", "3", "type array"]),
-    ("deterministic as text", {"deterministic": "yes"}, ["deterministic", "yes", "type boolean"]),
+    (
+        "deterministic as text",
+        {"deterministic": "yes"},
+        ["deterministic", "yes", "portable, machine, false, true"],
+    ),
     (
         "history_testset not a test set",
         {"history_testset": "fog"},

@@ -5,9 +5,13 @@ Not a timing test: the machine is shared, so only relations that hold at any spe
 
 import json
 import math
+import os
+import subprocess
+import sys
 
 import pytest
 
+from conftest import REPO
 from lossbench import bench
 
 KEYS = {"homework_s_per_epoch", "lossbench_s_per_epoch", "speedup", "gflops", "fraction_of_peak"}
@@ -66,3 +70,26 @@ def test_cuda_without_a_gpu_is_a_clear_usage_error(monkeypatch, capsys):
         bench.main(["--device", "cuda", "--quick"])
     assert exit_info.value.code == 2
     assert "--device cuda: torch" in capsys.readouterr().err
+
+
+def test_machine_paths_are_measured_unpinned(tmp_path):
+    """The tests run pinned (portable); asking for `machine` restarts the benchmark unpinned."""
+    path = tmp_path / "bench.json"
+    command = [sys.executable, "-m", "lossbench.bench", "--deterministic", "machine", "--json"]
+    sizes = "--quick --threads 1 --train 1024 --test 512".split()
+    subprocess.run(
+        [*command, str(path), *sizes],
+        cwd=REPO / "workflow",
+        env={**os.environ, "PYTHONPATH": str(REPO / "workflow")},
+        check=True,
+        capture_output=True,
+    )
+    result = json.loads(path.read_text())
+    assert result["deterministic"] == "machine"
+    assert "MKL_CBWR=unset" in result["numerics"]
+
+
+def test_portable_paths_are_the_default(result):
+    assert result["deterministic"] == "portable"
+    assert "ATen CPU capability AVX2" in result["numerics"]
+    assert "MKL_CBWR=COMPATIBLE" in result["numerics"]

@@ -1,5 +1,6 @@
 """lossbench's SGD and Adam give torch.optim's results bit for bit (they exist only to spare
-each training job torch.optim's import of torch._dynamo)."""
+each training job torch.optim's import of torch._dynamo): SGD the single-tensor one's, Adam the
+fused one's (``fused=True``), whose square root rounds alike on every CPU."""
 
 import os
 import subprocess
@@ -21,14 +22,19 @@ SPECS = [
 ]
 
 
+MODELS = {"mlp": {"type": "mlp", "hidden": [32]}, "cnn": {"type": "cnn", "channels": [4, 8]}}
+
+
 def _torch_optimizer(spec, parameters):
     options = {k: tuple(v) if k == "betas" else v for k, v in spec.items() if k != "type"}
-    return {"sgd": torch.optim.SGD, "adam": torch.optim.Adam}[spec["type"]](parameters, **options)
+    if spec["type"] == "adam":
+        return torch.optim.Adam(parameters, fused=True, **options)
+    return torch.optim.SGD(parameters, foreach=False, **options)
 
 
-def _train(make_optimizer, spec, steps=25):
+def _train(make_optimizer, spec, steps=25, model="mlp"):
     torch.manual_seed(0)
-    model = models.build({"type": "mlp", "hidden": [32]}, (1, 8, 8), 10)
+    model = models.build(MODELS[model], (1, 8, 8), 10)
     optimizer = make_optimizer(spec, model.parameters())
     data = torch.Generator().manual_seed(1)
     for _ in range(steps):
@@ -39,10 +45,11 @@ def _train(make_optimizer, spec, steps=25):
     return model.state_dict(), optimizer
 
 
+@pytest.mark.parametrize("model", sorted(MODELS))  # the CNN's weights are channels-last
 @pytest.mark.parametrize("spec", SPECS, ids=lambda s: "-".join(f"{k}={v}" for k, v in s.items()))
-def test_same_weights_as_torch_optim(spec):
-    ours, _ = _train(optim.build, spec)
-    theirs, _ = _train(_torch_optimizer, spec)
+def test_same_weights_as_torch_optim(spec, model):
+    ours, _ = _train(optim.build, spec, model=model)
+    theirs, _ = _train(_torch_optimizer, spec, model=model)
     for key in theirs:
         assert torch.equal(ours[key], theirs[key]), key
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import os
 import subprocess
+import sys
 
 import gpucheck
 import pytest
@@ -52,11 +53,12 @@ def test_main_without_cuda_exits_2_with_a_message(monkeypatch, capsys):
 
 
 def test_check_script_refuses_when_cuda_is_hidden():
+    """Run with the interpreter running the tests, wherever it lives (not only a .venv)."""
     result = subprocess.run(
         [str(REPO / "tests/gpu/check.sh"), "--epochs", "1"],
         capture_output=True,
         text=True,
-        env={**os.environ, "CUDA_VISIBLE_DEVICES": ""},
+        env={**os.environ, "CUDA_VISIBLE_DEVICES": "", "PYTHON": sys.executable},
     )
     assert result.returncode == gpucheck.NO_CUDA, result.stderr
     assert "gpucheck: no CUDA device" in result.stderr

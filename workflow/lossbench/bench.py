@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import sys
 import time
 from pathlib import Path
 
@@ -29,7 +31,7 @@ from torch.utils.data import DataLoader, Dataset
 from torch.utils.flop_counter import FlopCounterMode
 from torchvision import transforms
 
-from . import losses, models, training
+from . import losses, models, numerics, training
 from .datasets import normalise
 
 MODELS = {"mlp": {"type": "mlp", "hidden": [256]}, "cnn": {"type": "cnn"}}
@@ -252,9 +254,10 @@ def run(
     batch: int,
     gemm_size: int,
     profile: bool = False,
+    deterministic: str = "portable",
 ) -> dict:
     """Every figure of the benchmark, as the ``--json`` file holds them."""
-    training.configure(threads, deterministic=True)
+    paths = training.configure(threads, deterministic)
     where = training.resolve_device(device)
     data = synthetic(n_train, n_test)
     noisy = noisy_test_set(data)
@@ -267,6 +270,8 @@ def run(
         "n_test": n_test,
         "epochs": epochs,
         "batch_size": batch,
+        "deterministic": deterministic,
+        "numerics": paths,
         "gemm_peak_gflops": peak,
     }
     for name, spec in MODELS.items():
@@ -300,6 +305,7 @@ def report(result: dict) -> str:
         f"{result['n_train']} train / {result['n_test']} test MNIST-shaped images, batch "
         f"{result['batch_size']}, {result['epochs']} epoch(s), on {result['device']} with "
         f"{result['threads']} thread(s); an epoch = train + clean and noisy test",
+        f"deterministic: {result['deterministic']}: {result['numerics']}",
         f"float32 GEMM peak: {result['gemm_peak_gflops']:.1f} GFLOP/s",
         f"{'model':<6}{'homework s/ep':>15}{'lossbench s/ep':>16}{'speedup':>9}"
         f"{'GFLOP/ep':>10}{'GFLOP/s':>9}{'of peak':>9}",
@@ -326,6 +332,15 @@ def report(result: dict) -> str:
     return "\n".join(lines)
 
 
+def _restart_for(deterministic: str, argv: list[str]) -> None:
+    """Run again in a fresh interpreter when this one's environment does not pin (portable)
+    or unpin (machine) the code paths as asked: torch, imported, has read it already."""
+    environ = {k: v for k, v in os.environ.items() if k not in numerics.PORTABLE_ENV}
+    numerics.pin(deterministic, environ)
+    if environ != dict(os.environ):
+        os.execve(sys.executable, [sys.executable, "-m", "lossbench.bench", *argv], environ)
+
+
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(prog="python -m lossbench.bench", description=__doc__)
     parser.add_argument("--threads", type=int, default=torch.get_num_threads())
@@ -339,7 +354,14 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument(
         "--profile", action="store_true", help="also profile one epoch of our loop per model"
     )
+    parser.add_argument(
+        "--deterministic",
+        choices=["portable", "machine"],
+        default="portable",
+        help="the config's code paths to measure (default: portable, the workflow's default)",
+    )
     args = parser.parse_args(argv)
+    _restart_for(args.deterministic, sys.argv[1:] if argv is None else argv)
     if args.device == "cuda" and not torch.cuda.is_available():
         parser.error(f"--device cuda: torch {torch.__version__} sees no CUDA device")
     if args.quick:
@@ -353,6 +375,7 @@ def main(argv: list[str] | None = None) -> dict:
         batch=args.batch_size,
         gemm_size=1024 if args.quick else 8192 if args.device == "cuda" else 2048,
         profile=args.profile,
+        deterministic=args.deterministic,
     )
     print(report(result))
     if args.json is not None:

@@ -16,6 +16,7 @@ import yaml
 
 from .datasets import DATASETS, missing_files, offline_help
 from .errors import ConfigError
+from .numerics import mode as numerics_mode
 
 
 class _StrictLoader(yaml.SafeLoader):
@@ -55,8 +56,10 @@ def _key(path) -> str:
 def _allowed(error: jsonschema.ValidationError) -> str:
     """What the schema allows at the place of ``error``, in words."""
     schema, kind = error.schema, error.validator
-    if kind == "enum":
-        return "one of " + ", ".join(map(str, error.validator_value))
+    if kind == "enum":  # booleans as YAML writes them
+        return "one of " + ", ".join(
+            json.dumps(v) if isinstance(v, bool) else str(v) for v in error.validator_value
+        )
     if kind == "const":
         return repr(error.validator_value)
     if kind == "type":
@@ -149,6 +152,7 @@ def validate(config: dict, schema: dict) -> dict:
     """``config`` with defaults filled in, or :class:`ConfigError` for its first mistake."""
     _schema_errors(config, schema)
     fill_defaults(config, schema)
+    config["deterministic"] = numerics_mode(config["deterministic"])  # true: portable
     _semantic_errors(config)
     return config
 

@@ -7,9 +7,13 @@ expected calibration error (equal-width confidence bins) and the Brier score.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import torch
 import torch.nn.functional as F
 
+from . import arrays, losses, models, testsets, weights
+from .atomic import write_rows
 from .ece import expected_calibration_error
 from .losses import LossFn
 
@@ -71,3 +75,50 @@ def evaluate(model: torch.nn.Module, loss_fn: LossFn, x: torch.Tensor, y: torch.
         "brier": brier,
     }
     return metrics, bins
+
+
+def score_runs(
+    runs: list[dict],
+    weight_files: list[str],
+    data: str,
+    testset_files: dict[str, tuple[dict, str]],
+    device: torch.device,
+    log: Callable[[str], None] = print,
+) -> list[tuple[list[dict], list[dict]]]:
+    """(metric rows, calibration-bin rows) of every run on every test set.
+
+    ``runs`` holds each run's ``model`` and ``loss`` spec, ``weight_files`` its weights;
+    ``testset_files`` maps a test set's name to (its spec, its ``.npz``). Test sets are read
+    one at a time (7 MNIST-sized ones together would be 220 MB); each model is scored on each.
+    """
+    shape_of = arrays.load(data, ("test_x", "classes"))
+    shape, classes = shape_of["test_x"].shape[1:], int(shape_of["classes"].size)
+    scorers = []  # (model, its loss function) per run
+    for run, path in zip(runs, weight_files, strict=True):
+        model = weights.load_into(models.build(run["model"], shape, classes), path)
+        scorers.append((model.to(device), losses.build(run["loss"])))
+    scores: list[tuple[list[dict], list[dict]]] = [([], []) for _ in runs]
+    for name, (spec, path) in testset_files.items():
+        test = arrays.load(path, ("x", "y"))
+        x, y = (torch.from_numpy(test[k]).to(device) for k in ("x", "y"))
+        level = testsets.level(spec)
+        for (model, loss_fn), (metric_rows, bin_rows) in zip(scorers, scores, strict=True):
+            metrics, bins = evaluate(model, loss_fn, x, y)
+            metric_rows.append({"testset": name, "noise": spec["type"], "level": level, **metrics})
+            bin_rows += [
+                {"testset": name, **dict(zip(bins, values, strict=True))}
+                for values in zip(*bins.values(), strict=True)
+            ]
+        log(f"{name}: accuracy of each run {[rows[-1]['accuracy'] for rows, _ in scores]}")
+    return scores
+
+
+def save_scores(
+    scores: list[tuple[list[dict], list[dict]]], evaluation: list[str], calibration: list[str]
+) -> None:
+    """Every run's evaluation.csv and calibration.csv from :func:`score_runs`."""
+    for (metrics, bins), evaluation_path, calibration_path in zip(
+        scores, evaluation, calibration, strict=True
+    ):
+        write_rows(evaluation_path, list(metrics[0]), metrics)
+        write_rows(calibration_path, list(bins[0]), bins)

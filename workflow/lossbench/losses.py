@@ -43,11 +43,14 @@ def focal(
     Works from log-softmax so it stays finite for saturated logits: 1 - p_t is computed as
     -expm1(log p_t), which keeps precision where p_t rounds to 1, and it is clamped away from 0
     so the gradient of (1 - p_t)^gamma stays finite for 0 < gamma < 1 (the original
-    ``pt = exp(-ce)`` form diverges to NaN there).
+    ``pt = exp(-ce)`` form diverges to NaN there). The power takes ``gamma`` as a tensor: with
+    a Python number torch computes gamma = 0.5 with MKL's vector square root, which rounds
+    differently on Intel and AMD CPUs (see ``lossbench.numerics``).
     """
     log_pt = logits.log_softmax(dim=1).gather(1, target[:, None]).squeeze(1)
     one_minus_pt = (-torch.expm1(log_pt)).clamp_min(_FOCAL_EPS)
-    loss = one_minus_pt.pow(gamma) * (-log_pt)
+    exponent = torch.full((1,), gamma, dtype=log_pt.dtype, device=log_pt.device)
+    loss = one_minus_pt.pow(exponent) * (-log_pt)
     if alpha is not None:
         loss = alpha.to(loss.device, loss.dtype)[target] * loss
     return loss.mean()

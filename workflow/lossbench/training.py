@@ -21,8 +21,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from . import losses, models, optim, weights
-from .atomic import atomic_path
+from . import arrays, losses, models, numerics, optim, study, weights
+from .atomic import atomic_path, write_json, write_rows
 from .datasets import normalise
 from .evaluation import logits_of, split_scores
 
@@ -51,14 +51,18 @@ def resolve_device(name: str) -> torch.device:
     return torch.device(name)
 
 
-def configure(threads: int, deterministic: bool) -> None:
-    """Honour the job's thread count and make results repeatable."""
+def configure(threads: int, deterministic: str | bool) -> str:
+    """Honour the job's thread count and make results repeatable (see ``lossbench.numerics``).
+
+    Returns the numeric code paths this process runs, for the job's log.
+    """
     torch.set_num_threads(threads)
     if deterministic:
         os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
         # = use_deterministic_algorithms(True), minus its import of torch._inductor (~1 s/job)
         torch.set_deterministic_debug_mode("error")
         torch.backends.cudnn.benchmark = False
+    return numerics.check(deterministic)
 
 
 @dataclass
@@ -221,6 +225,30 @@ def train(
             )
     status["epochs_completed"] = len(history)
     return Outcome(history, {k: v.cpu() for k, v in good_weights.items()}, status)
+
+
+#: the arrays of ``data.npz`` that training reads
+DATA_KEYS = ("train_x", "train_y", "test_x", "test_y", "mean", "std", "classes")
+
+
+def train_files(params: dict, seed: int, data: str, noisy: str, **run) -> Outcome:
+    """:func:`train_with` on the arrays of a ``data.npz`` and the noisy test set file
+    ``noisy``; a checkpoint (``run["checkpoint"]``) is tied to ``params``, seed and the files."""
+    return train_with(
+        params,
+        data=arrays.load(data, DATA_KEYS),
+        noisy_x=arrays.load(noisy, ("x",))["x"],
+        seed=seed,
+        fingerprint=study.fingerprint({**params, "seed": seed}, data, noisy),
+        **run,
+    )
+
+
+def save(outcome: Outcome, history: str, weights_path: str, status: str) -> None:
+    """A run's three outputs: history.csv, weights.pt and status.json."""
+    write_rows(history, HISTORY_COLUMNS, outcome.history)
+    weights.save(weights_path, outcome.state_dict)
+    write_json(status, outcome.status)
 
 
 def train_with(params: dict, **run) -> Outcome:

@@ -10,7 +10,7 @@ sys.path.insert(0, LOSSBENCH_PATH)
 # Scripts import the package through the link workflow/scripts/lossbench: Snakemake puts a
 # script's folder on its sys.path, locally, in conda environments and on cluster nodes alike.
 
-from lossbench import study  # noqa: E402
+from lossbench import numerics, study  # noqa: E402
 from lossbench.config import check_yaml_file, validate as validate_config  # noqa: E402
 from lossbench.errors import ConfigError  # noqa: E402
 from lossbench.figures import FIGURES  # noqa: E402
@@ -25,6 +25,10 @@ try:
 except ConfigError as _error:
     # One message, no traceback, before any job runs (and so before anything is written).
     sys.exit(f"lossbench: invalid configuration: {_error}")
+
+# Every job inherits the pinned numeric code paths of `deterministic: portable` (set before any
+# job imports torch; see lossbench.numerics), locally and on cluster nodes alike.
+numerics.pin(config["deterministic"])
 
 DATASETS = config["datasets"]
 LOSSES = list(config["losses"])

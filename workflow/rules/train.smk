@@ -3,7 +3,9 @@
 
 rule train:
     input:
-        code=package("training", "losses", "models", "optim", "evaluation", "ece", "datasets"),
+        code=package(
+            "training", "losses", "models", "optim", "evaluation", "ece", "datasets", "numerics"
+        ),
         data="results/{dataset}/data.npz",
         noisy=f"results/{{dataset}}/testsets/{config['history_testset']}.npz",
     output:
