@@ -14,7 +14,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "workflow"))
 BIN = Path(sys.executable).parent
 
-from lossbench import numerics  # noqa: E402
+from lossbench.plumbing import numerics  # noqa: E402
 
 # Before anything imports torch: tests that train in-process run on the portable code paths
 # of the default `deterministic: portable`, as the workflow's jobs and the committed samples do.

@@ -18,7 +18,7 @@ import yaml
 
 from conftest import REPO, TINY_CONFIG, snakemake, write_config
 from lossbench.config import check_yaml_file, validate
-from lossbench.errors import ConfigError
+from lossbench.plumbing.errors import ConfigError
 
 SCHEMA = yaml.safe_load((REPO / "workflow/schemas/config.schema.yaml").read_text())
 CLEAN_AND_GAUSSIAN = {"clean": {"type": "clean"}, "gaussian": {"type": "gaussian", "sigma": 1.0}}

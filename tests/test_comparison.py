@@ -3,7 +3,8 @@
 import pandas as pd
 import pytest
 
-from lossbench import comparison
+from lossbench.analysis import comparison
+from lossbench.report import across_datasets
 
 
 def evaluation(dataset, accuracies):
@@ -62,7 +63,7 @@ def test_findings_say_where_rankings_agree_and_where_not():
         },
     )
     table = comparison.ranks([a, b], [runs(a), runs(b)])
-    adam, sgd = comparison.findings(table, NONE_SETTLED)  # optimizers sorted, as in the table
+    adam, sgd = across_datasets.findings(table, NONE_SETTLED)  # optimizers sorted, as in the table
     assert sgd.startswith("Under sgd, the ranking agrees on all 2 datasets: ce > mae; no diff")
     assert adam.startswith(
         "Under adam, the rankings of the means disagree (a: ce > mae; b: mae > ce)"
@@ -75,7 +76,7 @@ def test_equal_accuracies_share_a_place():
     a = evaluation("a", {("sgd", "ce"): [0.9], ("sgd", "focal"): [0.9], ("sgd", "mae"): [0.7]})
     b = evaluation("b", {("sgd", "ce"): [0.9], ("sgd", "focal"): [0.8], ("sgd", "mae"): [0.7]})
     table = comparison.ranks([a, b], [runs(a), runs(b)])
-    (sentence,) = comparison.findings(table, NONE_SETTLED)
+    (sentence,) = across_datasets.findings(table, NONE_SETTLED)
     assert "a: ce = focal > mae; b: ce > focal > mae" in sentence
     assert "the most accurate (ce) is the same everywhere" not in sentence  # a has a tie
 
@@ -98,10 +99,10 @@ def test_findings_tell_noise_from_real_contradictions():
     b = evaluation("b", {("sgd", "ce"): [0.7], ("sgd", "mae"): [0.9]})
     table = comparison.ranks([a, b], [runs(a), runs(b)])
     noise_only = comparison.beyond_noise([pd.DataFrame([pair("a", "ce", "mae", "a better")])])
-    (calm,) = comparison.findings(table, noise_only)
+    (calm,) = across_datasets.findings(table, noise_only)
     assert calm.endswith(
         "no difference beyond seed noise contradicts another dataset (a: ce > mae)."
     )
     both = pd.DataFrame([pair("a", "ce", "mae", "a better"), pair("b", "ce", "mae", "b better")])
-    (clash,) = comparison.findings(table, comparison.beyond_noise([both]))
+    (clash,) = across_datasets.findings(table, comparison.beyond_noise([both]))
     assert "contradict each other (ce > mae on a but mae > ce on b)" in clash

@@ -89,8 +89,8 @@ def test_damaged_checkpoint_is_discarded_and_training_restarts(built, workdir):
 
 
 def test_weights_of_another_architecture_are_named_with_the_fix(tmp_path):
-    from lossbench import models, weights
-    from lossbench.errors import DamagedFileError
+    from lossbench.plumbing.errors import DamagedFileError
+    from lossbench.train import models, weights
 
     path = tmp_path / "weights.pt"
     weights.save(path, models.build({"type": "mlp", "hidden": [16]}, (1, 8, 8), 10).state_dict())

@@ -7,8 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from lossbench import datasets
-from lossbench.errors import LossbenchError
+from lossbench.data import datasets
+from lossbench.plumbing.errors import LossbenchError
 
 
 def write_idx(path: Path, array: np.ndarray) -> None:

@@ -13,9 +13,10 @@ import pandas as pd
 import pytest
 
 from conftest import REPO
-from lossbench import figures, summary
-from lossbench.figures import style
-from lossbench.metrics import wide_history
+from lossbench.analysis import summary
+from lossbench.analysis.metrics import wide_history
+from lossbench.report import figures
+from lossbench.report.figures import style
 
 SAMPLE = Path(__file__).parent / "data" / "analysis" / "tables"
 
@@ -59,7 +60,9 @@ def test_by_optimizer_variant_has_one_column_per_optimizer(tables):
 
 def test_curves_mark_phase_changes_and_diverged_runs(tables):
     spec = figures.FIGURES["test_accuracy_by_optimizer"]
-    drawn = importlib.import_module(f"lossbench.figures.{spec.module}").draw(tables, **spec.options)
+    drawn = importlib.import_module(f"lossbench.report.figures.{spec.module}").draw(
+        tables, **spec.options
+    )
     panels = {ax.get_title(): ax for ax in drawn.axes}
     runs, history = tables["runs"], tables["history"]
 
@@ -80,9 +83,9 @@ def test_curves_mark_phase_changes_and_diverged_runs(tables):
 def test_figure_and_report_jobs_do_not_import_torch():
     code = (
         "import sys; sys.path.insert(0, 'workflow');"
-        "import lossbench.figures.style, lossbench.report, lossbench.summary;"
-        "from lossbench import figures;"
-        "[__import__(f'lossbench.figures.{s.module}') for s in figures.FIGURES.values()];"
+        "import lossbench.report.figures.style, lossbench.report.html, lossbench.analysis.summary;"
+        "from lossbench.report import figures;"
+        "[__import__(f'lossbench.report.figures.{s.module}') for s in figures.FIGURES.values()];"
         "assert 'torch' not in sys.modules, 'torch was imported'"
     )
     subprocess.run([sys.executable, "-c", code], cwd=REPO, check=True)

@@ -4,7 +4,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from lossbench import losses
+from lossbench.train import losses
 
 
 @pytest.fixture

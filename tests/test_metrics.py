@@ -11,9 +11,11 @@ import yaml
 from scipy import stats
 
 from conftest import REPO, TINY_CONFIG
-from lossbench import benchmarks, config, metrics, summary
-from lossbench.ece import expected_calibration_error
-from lossbench.errors import ConfigError
+from lossbench import config
+from lossbench.analysis import metrics, summary
+from lossbench.plumbing.errors import ConfigError
+from lossbench.report import compute_cost
+from lossbench.train.ece import expected_calibration_error
 
 SAMPLE = Path(__file__).parent / "data" / "analysis"
 T_975_2DF = 4.302653  # Student's t, 97.5 % quantile, 2 degrees of freedom (from a t table)
@@ -224,14 +226,14 @@ def test_comparisons_have_the_same_columns_with_and_without_pairs():
 def test_benchmarks_table_names_rule_and_job():
     root = SAMPLE / "benchmarks"
     paths = sorted(str(p) for p in root.rglob("*.tsv"))
-    table = benchmarks.table("digits", paths, str(root))
+    table = compute_cost.table("digits", paths, str(root))
     train = table[table["rule"] == "train"]
     assert len(train) == 12 and "ce/sgd/seed0" in set(train["job"])
     assert (table.loc[table["rule"] == "aggregate", "job"] == "").all()
     assert (table["seconds"] > 0).all()
     # memory is sampled, so sub-second jobs may show 0; a training job holds torch (> 50 MB)
     assert (table["max_rss_mb"] >= 0).all() and (train["max_rss_mb"] > 50).all()
-    per_rule = benchmarks.per_rule(table).set_index("rule")
+    per_rule = compute_cost.per_rule(table).set_index("rule")
     assert per_rule.loc["train", "jobs"] == 12
     assert per_rule.loc["train", "total_s"] == pytest.approx(train["seconds"].sum())
 

@@ -5,7 +5,7 @@ import copy
 import torch
 from torch import nn
 
-from lossbench import models
+from lossbench.train import models
 
 
 def textbook(cnn: nn.Sequential, layout: torch.memory_format) -> nn.Sequential:

@@ -7,7 +7,7 @@ import sys
 import pytest
 
 from conftest import REPO
-from lossbench import numerics
+from lossbench.plumbing import numerics
 
 
 def python(code: str, pinned: bool) -> subprocess.CompletedProcess:
@@ -44,7 +44,8 @@ def test_tests_and_their_torch_run_pinned():
 
 def test_pinning_after_torch_is_an_error():
     result = python(
-        "import torch; from lossbench import numerics; numerics.pin('portable')", pinned=False
+        "import torch; from lossbench.plumbing import numerics; numerics.pin('portable')",
+        pinned=False,
     )
     assert result.returncode != 0
     assert "must run before torch is imported" in result.stderr
@@ -52,8 +53,9 @@ def test_pinning_after_torch_is_an_error():
 
 def test_an_unpinned_portable_job_stops_with_the_reason():
     code = (
-        "from lossbench import training; from lossbench.errors import LossbenchError\n"
-        "try:\n    training.configure(1, 'portable')\n"
+        "from lossbench.train import runtime\n"
+        "from lossbench.plumbing.errors import LossbenchError\n"
+        "try:\n    runtime.configure(1, 'portable')\n"
         "except LossbenchError as err:\n    print(err)"
     )
     result = python(code, pinned=False)
@@ -62,7 +64,7 @@ def test_an_unpinned_portable_job_stops_with_the_reason():
 
 
 def test_machine_mode_reports_the_cpus_own_paths():
-    code = "from lossbench import training; print(training.configure(1, 'machine'))"
+    code = "from lossbench.train import runtime; print(runtime.configure(1, 'machine'))"
     result = python(code, pinned=False)
     assert result.returncode == 0, result.stderr
     assert "MKL_CBWR=unset" in result.stdout
@@ -74,7 +76,7 @@ def test_no_training_op_is_mkls_vector_square_root():
     import torch
     from torch.utils._python_dispatch import TorchDispatchMode
 
-    from lossbench import evaluation, losses, models, optim
+    from lossbench.train import evaluation, losses, models, optim
 
     class Ops(TorchDispatchMode):
         seen: set = set()

@@ -11,7 +11,7 @@ import torch
 import torch.nn.functional as F
 
 from conftest import REPO
-from lossbench import models, optim
+from lossbench.train import models, optim
 
 SPECS = [
     {"type": "sgd", "lr": 0.1},
@@ -71,7 +71,7 @@ def test_state_survives_a_checkpoint_file(spec, tmp_path):
 
 def test_building_an_optimizer_does_not_import_dynamo():
     code = (
-        "import sys, torch; from lossbench import optim; "
+        "import sys, torch; from lossbench.train import optim; "
         "opt = optim.build({'type': 'adam'}, [torch.zeros(3, requires_grad=True)]); "
         "opt.params[0].grad = torch.ones(3); opt.step(); "
         "print('torch._dynamo' in sys.modules)"

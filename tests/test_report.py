@@ -14,8 +14,9 @@ import pytest
 import yaml
 
 from conftest import BIN, REPO, TINY_CONFIG, write_config
-from lossbench import benchmarks, figures, findings, report, summary
+from lossbench.analysis import summary
 from lossbench.config import fill_defaults
+from lossbench.report import compute_cost, figures, findings, html
 
 ANALYSIS = Path(__file__).parent / "data" / "analysis"
 TEMPLATE = REPO / "workflow" / "report" / "report.html.j2"
@@ -85,7 +86,7 @@ def sample(tmp_path_factory):
         paths[name] = str(out / f"{name}.png")
         figures.render(name, {t: tables[t] for t in spec.tables}, paths[name])
     root = ANALYSIS / "benchmarks"
-    tables["bench"] = benchmarks.table("digits", [str(p) for p in root.rglob("*.tsv")], str(root))
+    tables["bench"] = compute_cost.table("digits", [str(p) for p in root.rglob("*.tsv")], str(root))
     return tables, paths
 
 
@@ -108,7 +109,7 @@ def test_report_holds_every_figure_the_summary_and_the_cost(sample):
     tables, paths = sample
     schema = yaml.safe_load((REPO / "workflow" / "schemas" / "config.schema.yaml").read_text())
     config = fill_defaults(yaml.safe_load((ANALYSIS / "config.yaml").read_text()), schema)
-    html = report.render(
+    page = html.render(
         dataset="digits",
         config=config,
         template=TEMPLATE,
@@ -120,16 +121,16 @@ def test_report_holds_every_figure_the_summary_and_the_cost(sample):
         captions={name: f"caption of {name}" for name in paths},
     )
     for name in figures.FIGURES:
-        assert re.search(rf'<figure id="{name}">\s*<img src="data:image/png;base64,', html), name
-        assert f"caption of {name}" in html
-    assert "http" not in html.replace("https://", "")  # nothing to fetch: self-contained
+        assert re.search(rf'<figure id="{name}">\s*<img src="data:image/png;base64,', page), name
+        assert f"caption of {name}" in page
+    assert "http" not in page.replace("https://", "")  # nothing to fetch: self-contained
     for run in tables["runs"].drop_duplicates(["loss", "optimizer"]).itertuples():
-        assert f'<td class="name">{run.loss}</td><td class="name">{run.optimizer}</td>' in html
-    assert 'class="diverged"' in html and "diverged after" in html
+        assert f'<td class="name">{run.loss}</td><td class="name">{run.optimizer}</td>' in page
+    assert 'class="diverged"' in page and "diverged after" in page
     for rule in ("train", "evaluate", "aggregate"):
-        assert f'<td class="name">{rule}</td>' in html
+        assert f'<td class="name">{rule}</td>' in page
     for package in ("torch", "snakemake"):
-        assert f"{package} " in html
+        assert f"{package} " in page
 
 
 def copy_of_repo(tmp_path: Path) -> Path:
@@ -175,7 +176,11 @@ def test_figures_and_report_end_to_end_and_rerun_per_figure(tmp_path):
 
     # Snakemake 9 reruns on changed content: a newer mtime with the recorded checksum of the
     # input (small files) is not a change, so the test edits the code, as a user would.
-    code = repo / "workflow" / "lossbench" / "figures"
+    code = repo / "workflow" / "lossbench" / "report" / "figures"
+    # a module that no script imports itself, only through another module (report.html
+    # imports report.findings): editing it reruns the report alone
+    edit(code.parent / "findings.py")
+    assert scheduled(run(repo, work, "-n")) == {"report": 1, "all": 1}
     edit(code / "calibration.py")
     dry = run(repo, work, "-n")
     # that figure, the compute-cost table (its benchmark file changes) and the report

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from lossbench import datasets, testsets
+from lossbench.data import datasets, testsets
 
 
 @pytest.fixture(scope="module")

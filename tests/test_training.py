@@ -4,7 +4,9 @@ import numpy as np
 import pytest
 import torch
 
-from lossbench import datasets, models, study, testsets, training
+from lossbench import study
+from lossbench.data import datasets, testsets
+from lossbench.train import loop, models, runtime
 
 
 @pytest.fixture(scope="module")
@@ -20,7 +22,7 @@ SGD = {"type": "sgd", "lr": 0.1, "momentum": 0.9}
 
 def run(digits, phases, seed=0, loss=None, **kwargs):
     data, noisy = digits
-    return training.train(
+    return loop.train(
         data=data,
         noisy_x=noisy,
         model_spec=kwargs.pop("model", MLP),
@@ -37,7 +39,7 @@ def run(digits, phases, seed=0, loss=None, **kwargs):
 def test_history_has_the_studys_series_per_epoch(digits):
     outcome = run(digits, study.phases(SGD, 3))
     assert [row["epoch"] for row in outcome.history] == [1, 2, 3]
-    assert list(outcome.history[0]) == training.HISTORY_COLUMNS
+    assert list(outcome.history[0]) == loop.HISTORY_COLUMNS
     last = outcome.history[-1]
     assert last["test_acc"] > 0.85  # digits learns fast
     assert last["noisy_acc"] < last["test_acc"]  # sigma = 1 noise hurts
@@ -77,7 +79,7 @@ def test_phases_continue_one_model_with_a_new_optimizer(digits):
 def test_configure_honours_the_thread_count():
     before = torch.get_num_threads()
     try:
-        training.configure(1, deterministic=False)
+        runtime.configure(1, deterministic=False)
         assert torch.get_num_threads() == 1
     finally:
         torch.set_num_threads(before)
@@ -92,8 +94,8 @@ def test_cnn_trains_on_image_shaped_data(digits):
 
 def test_auto_device_is_cpu_without_cuda():
     if torch.cuda.is_available():
-        assert training.resolve_device("auto").type == "cuda"
+        assert runtime.resolve_device("auto").type == "cuda"
     else:
-        assert training.resolve_device("auto").type == "cpu"
+        assert runtime.resolve_device("auto").type == "cpu"
         with pytest.raises(RuntimeError, match="no CUDA device"):
-            training.resolve_device("cuda")
+            runtime.resolve_device("cuda")

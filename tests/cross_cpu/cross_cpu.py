@@ -41,12 +41,14 @@ def make(out: Path, config: dict = TINY_CONFIG) -> list[Path]:
     import torch
     import yaml
 
-    from lossbench import arrays, datasets, evaluation, study, testsets, training
+    from lossbench import study
     from lossbench.config import validate
+    from lossbench.data import arrays, datasets, testsets
+    from lossbench.train import evaluation, loop, runtime
 
     schema = yaml.safe_load((REPO / "workflow/schemas/config.schema.yaml").read_text())
     config = validate(copy.deepcopy(config), schema)
-    print(training.configure(config["threads"], config["deterministic"]))
+    print(runtime.configure(config["threads"], config["deterministic"]))
     device = torch.device("cpu")
     (dataset,) = config["datasets"]
     root = out / "results" / dataset
@@ -63,10 +65,10 @@ def make(out: Path, config: dict = TINY_CONFIG) -> list[Path]:
     runs = [root / "runs" / loss / optimizer / f"seed{seed}" for loss, optimizer, seed in grid]
     for (loss, optimizer, seed), run in zip(grid, runs, strict=True):
         params = study.train_params(config, dataset, loss, optimizer)
-        outcome = training.train_files(
+        outcome = loop.train_files(
             params, seed, str(data_path), noisy, device=device, log=lambda _: None
         )
-        training.save(outcome, run / "history.csv", run / "weights.pt", run / "status.json")
+        loop.save(outcome, run / "history.csv", run / "weights.pt", run / "status.json")
     scores = evaluation.score_runs(
         study.evaluate_params(config, dataset, [loss for loss, _, _ in grid])["runs"],
         [str(run / "weights.pt") for run in runs],

@@ -1,6 +1,6 @@
 """Train the tiny study on CUDA and on the CPU; compare accuracies and seconds per epoch.
 
-The package's own code does the work (``training.configure``/``resolve_device``/``train`` and
+The package's own code does the work (``runtime.configure``/``resolve_device``, ``loop.train``,
 ``evaluation.evaluate``), in one process, so the seconds per epoch are the training loop's and
 not Python's start-up. CUDA and CPU kernels round differently, so accuracies agree within a
 tolerance rather than bit for bit. On CUDA it also checks that the loop does not wait for the
@@ -30,8 +30,10 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 import yaml  # noqa: E402
 
-from lossbench import datasets, evaluation, losses, models, study, testsets, training  # noqa: E402
+from lossbench import study  # noqa: E402
 from lossbench.config import validate  # noqa: E402
+from lossbench.data import datasets, testsets  # noqa: E402
+from lossbench.train import evaluation, loop, losses, models, runtime  # noqa: E402
 
 NO_CUDA = 2
 
@@ -57,30 +59,30 @@ def study_data(config: dict) -> tuple[dict, np.ndarray]:
 def measure(device_name: str, epochs: int, model: str) -> list[dict]:
     """Train every run of the tiny study on ``device_name``: clean test accuracy, s/epoch."""
     config = tiny_study(epochs, model)
-    training.configure(config["threads"], config["deterministic"])
-    device = training.resolve_device(device_name)
+    runtime.configure(config["threads"], config["deterministic"])
+    where = runtime.resolve_device(device_name)
     data, noisy = study_data(config)
     noise_seed = config["noise_seed"]
-    test_x = torch.from_numpy(testsets.make(data, {"type": "clean"}, noise_seed)).to(device)
-    test_y = torch.from_numpy(data["test_y"]).to(device)
+    test_x = torch.from_numpy(testsets.make(data, {"type": "clean"}, noise_seed)).to(where)
+    test_y = torch.from_numpy(data["test_y"]).to(where)
     rows = []
     grid = itertools.product(config["losses"], config["optimizers"], config["seeds"])
     for loss, optimizer, seed in grid:
         params = study.train_params(config, "digits", loss, optimizer)
         tic = time.perf_counter()
-        outcome = training.train_with(
+        outcome = loop.train_with(
             params,
             data=data,
             noisy_x=noisy,
             seed=seed,
-            device=device,
+            device=where,
             log=_quiet,
         )
         seconds = time.perf_counter() - tic
         model = models.build(params["model"], data["train_x"].shape[1:], len(data["classes"]))
         model.load_state_dict(outcome.state_dict)
         metrics, _ = evaluation.evaluate(
-            model.to(device), losses.build(params["loss"]), test_x, test_y
+            model.to(where), losses.build(params["loss"]), test_x, test_y
         )
         rows.append(
             {
@@ -100,7 +102,7 @@ def first_run_on_cuda(epochs: int, model: str, batch_size: int) -> tuple[list[di
     as steps.
     """
     config = tiny_study(epochs, model)
-    training.configure(config["threads"], config["deterministic"])
+    runtime.configure(config["threads"], config["deterministic"])
     data, noisy = study_data(config)
     loss, optimizer = next(iter(config["losses"])), next(iter(config["optimizers"]))
     params = {**study.train_params(config, "digits", loss, optimizer), "batch_size": batch_size}
@@ -108,7 +110,7 @@ def first_run_on_cuda(epochs: int, model: str, batch_size: int) -> tuple[list[di
         warnings.simplefilter("always")
         torch.cuda.set_sync_debug_mode("warn")
         try:
-            outcome = training.train_with(
+            outcome = loop.train_with(
                 params, data=data, noisy_x=noisy, seed=0, device=torch.device("cuda"), log=_quiet
             )
         finally:
@@ -140,9 +142,9 @@ def main(argv: list[str] | None = None) -> int:
         )
         return NO_CUDA
     print(f"device: {torch.cuda.get_device_name()} (torch {torch.__version__})")
-    training.configure(1, "portable")  # cuBLAS's settings before CUDA starts
+    runtime.configure(1, "portable")  # cuBLAS's settings before CUDA starts
     torch.zeros(1, device="cuda")  # CUDA context start-up is not an epoch's cost
-    results = {device: measure(device, args.epochs, args.model) for device in ("cuda", "cpu")}
+    results = {name: measure(name, args.epochs, args.model) for name in ("cuda", "cpu")}
     print(f"{'run':<24}{'acc cuda':>10}{'acc cpu':>10}{'s/epoch cuda':>14}{'s/epoch cpu':>13}")
     for g, c in zip(results["cuda"], results["cpu"], strict=True):
         print(

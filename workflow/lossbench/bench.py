@@ -7,7 +7,7 @@ after every epoch, so a "second per epoch" means the same work in both:
 * homework: a per-sample ``Dataset`` that turns each image into a PIL image and through
   ``ToTensor`` + ``Normalize``, a shuffling ``DataLoader``, ``.item()`` after every step, noise
   drawn per evaluation batch -- the loop of a typical course notebook;
-* lossbench: :func:`lossbench.training.train`, the loop the workflow runs.
+* lossbench: :func:`lossbench.train.loop.train`, the loop the workflow runs.
 
 The yardstick for ours is the float32 GEMM rate measured here on the same thread count: the
 arithmetic of an epoch (counted by ``torch.utils.flop_counter`` on one real step, not estimated)
@@ -31,8 +31,9 @@ from torch.utils.data import DataLoader, Dataset
 from torch.utils.flop_counter import FlopCounterMode
 from torchvision import transforms
 
-from . import losses, models, numerics, training
-from .datasets import normalise
+from .data.datasets import normalise
+from .plumbing import numerics
+from .train import loop, losses, models, runtime
 
 MODELS = {"mlp": {"type": "mlp", "hidden": [256]}, "cnn": {"type": "cnn"}}
 LOSS = {"type": "cross_entropy"}
@@ -171,9 +172,9 @@ def noisy_test_set(data: dict) -> np.ndarray:
 def train_seconds(
     data: dict, noisy: np.ndarray, model_spec: dict, epochs: int, batch: int, device: torch.device
 ) -> float:
-    """Seconds of one :func:`lossbench.training.train` run of ``epochs``, set-up included."""
+    """Seconds of one :func:`lossbench.train.loop.train` run of ``epochs``, set-up included."""
     tic = time.perf_counter()
-    outcome = training.train(
+    outcome = loop.train(
         data=data,
         noisy_x=noisy,
         model_spec=model_spec,
@@ -192,7 +193,7 @@ def train_seconds(
 def lossbench_seconds(
     data: dict, noisy: np.ndarray, model_spec: dict, epochs: int, batch: int, device: torch.device
 ) -> float:
-    """Seconds per epoch of :func:`lossbench.training.train` (``noisy``: :func:`noisy_test_set`).
+    """Seconds per epoch of :func:`lossbench.train.loop.train` (``noisy``: :func:`noisy_test_set`).
 
     Its set-up (tensors, model, optimizer: paid once per run, not per epoch) is timed with zero
     epochs and taken off, as it would be spread over the 40 epochs of a study's run.
@@ -257,8 +258,8 @@ def run(
     deterministic: str = "portable",
 ) -> dict:
     """Every figure of the benchmark, as the ``--json`` file holds them."""
-    paths = training.configure(threads, deterministic)
-    where = training.resolve_device(device)
+    paths = runtime.configure(threads, deterministic)
+    where = runtime.resolve_device(device)
     data = synthetic(n_train, n_test)
     noisy = noisy_test_set(data)
     warm_up = {k: v[:1024] if k.endswith(("_x", "_y")) else v for k, v in data.items()}

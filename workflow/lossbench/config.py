@@ -14,9 +14,9 @@ from pathlib import Path
 import jsonschema
 import yaml
 
-from .datasets import DATASETS, missing_files, offline_help
-from .errors import ConfigError
-from .numerics import mode as numerics_mode
+from .data.datasets import DATASETS, missing_files, offline_help
+from .plumbing.errors import ConfigError
+from .plumbing.numerics import mode as numerics_mode
 
 
 class _StrictLoader(yaml.SafeLoader):

@@ -7,9 +7,6 @@ reruns exactly the jobs a config change affects and no others.
 
 from __future__ import annotations
 
-import hashlib
-import json
-
 
 def phases(entry: dict | list[dict], epochs: int) -> list[dict]:
     """The phases of an optimizer entry, each a spec with its ``epochs`` filled in.
@@ -62,12 +59,3 @@ def evaluate_params(config: dict, dataset: str, losses: list[str]) -> dict:
         "device": config["device"],
         "deterministic": config["deterministic"],
     }
-
-
-def fingerprint(params: dict, *files: str) -> str:
-    """A digest of a job's parameters and input files (for checkpoints of that very job)."""
-    digest = hashlib.sha256(json.dumps(params, sort_keys=True).encode())
-    for path in files:
-        with open(path, "rb") as handle:
-            digest.update(hashlib.file_digest(handle, "sha256").digest())
-    return digest.hexdigest()

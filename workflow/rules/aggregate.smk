@@ -3,7 +3,7 @@
 
 rule aggregate:
     input:
-        code=package("tables"),
+        code=code("aggregate"),
         history=every_run("history.csv"),
         status=every_run("status.json"),
         evaluation=every_run("evaluation.csv"),

@@ -9,7 +9,7 @@ wildcard_constraints:
 
 rule summarize:
     input:
-        code=package("metrics", "summary"),
+        code=code("summarize"),
         history=f"{TABLES}/history.csv",
         evaluation=f"{TABLES}/evaluation.csv",
         runs=f"{TABLES}/runs.csv",
@@ -63,7 +63,7 @@ rule figure:
 
 rule benchmarks:
     input:
-        code=package("benchmarks"),
+        code=code("benchmarks"),
         tsv=benchmark_files,
     output:
         report(
@@ -84,7 +84,7 @@ rule benchmarks:
 
 rule report:
     input:
-        code=package("report", "findings", "metrics", "benchmarks"),
+        code=code("report"),
         template=os.path.join(REPORT_DIR, "report.html.j2"),
         captions=expand(os.path.join(REPORT_DIR, "figures", "{figure}.rst"), figure=FIGURES),
         summary=f"{TABLES}/summary.csv",

@@ -10,10 +10,11 @@ sys.path.insert(0, LOSSBENCH_PATH)
 # Scripts import the package through the link workflow/scripts/lossbench: Snakemake puts a
 # script's folder on its sys.path, locally, in conda environments and on cluster nodes alike.
 
-from lossbench import numerics, study  # noqa: E402
+from lossbench import study  # noqa: E402
 from lossbench.config import check_yaml_file, validate as validate_config  # noqa: E402
-from lossbench.errors import ConfigError  # noqa: E402
-from lossbench.figures import FIGURES  # noqa: E402
+from lossbench.plumbing import numerics, sources  # noqa: E402
+from lossbench.plumbing.errors import ConfigError  # noqa: E402
+from lossbench.report.figures import FIGURES  # noqa: E402
 
 with open(os.path.join(LOSSBENCH_PATH, "schemas", "config.schema.yaml")) as _schema:
     CONFIG_SCHEMA = yaml.safe_load(_schema)
@@ -53,9 +54,12 @@ wildcard_constraints:
     testset=_one_of(TESTSETS),
 
 
-def package(*modules):
-    """Package modules a rule's results depend on, so editing one reruns that rule's jobs."""
-    return [os.path.join(LOSSBENCH_PATH, "lossbench", f"{m}.py") for m in modules]
+def code(script, *modules):
+    """The lossbench source files a rule's job runs: every module that
+    workflow/scripts/{script}.py imports and the ``modules`` it loads by name, with all they
+    import in turn. Editing any of them reruns exactly the jobs that run it."""
+    path = os.path.join(workflow.basedir, "workflow", "scripts", f"{script}.py")
+    return [str(p) for p in sources.closure(*sources.script_imports(path), *modules)]
 
 
 def run_grid():
@@ -108,12 +112,7 @@ def figure_inputs(wildcards):
     """A figure's own module, the shared style, and exactly the tables it reads."""
     spec = FIGURES[wildcards.figure]
     tables = {n: f"results/{wildcards.dataset}/tables/{n}.csv" for n in spec.tables}
-    code = [
-        os.path.join(LOSSBENCH_PATH, "lossbench", "figures", f"{name}.py")
-        for name in ("__init__", "style", spec.module)
-    ]
-    code += package("metrics", "ece", "atomic")
-    return {"code": code, **tables}
+    return {"code": code("figure", f"report.figures.{spec.module}"), **tables}
 
 
 def figure_caption(wildcards):

@@ -3,7 +3,7 @@
 
 rule compare_datasets:
     input:
-        code=package("comparison", "figures/style"),
+        code=code("compare_datasets"),
         evaluation=expand("results/{dataset}/tables/evaluation.csv", dataset=DATASETS),
         runs=expand("results/{dataset}/tables/runs.csv", dataset=DATASETS),
         comparisons=expand("results/{dataset}/tables/comparisons.csv", dataset=DATASETS),

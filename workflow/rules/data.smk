@@ -3,7 +3,7 @@
 
 rule prepare_data:
     input:
-        package("datasets", "arrays"),
+        code("prepare_data"),
     output:
         "results/{dataset}/data.npz",
     log:
@@ -20,7 +20,7 @@ rule prepare_data:
 
 rule make_testset:
     input:
-        code=package("testsets", "arrays"),
+        code=code("make_testset"),
         data="results/{dataset}/data.npz",
     output:
         "results/{dataset}/testsets/{testset}.npz",

@@ -5,7 +5,7 @@
 
 rule evaluate:
     input:
-        code=package("evaluation", "ece", "losses", "models", "testsets", "numerics"),
+        code=code("evaluate"),
         data="results/{dataset}/data.npz",
         weights=every_run("weights.pt"),
         testsets=expand("results/{{dataset}}/testsets/{testset}.npz", testset=TESTSETS),

@@ -3,9 +3,7 @@
 
 rule train:
     input:
-        code=package(
-            "training", "losses", "models", "optim", "evaluation", "ece", "datasets", "numerics"
-        ),
+        code=code("train"),
         data="results/{dataset}/data.npz",
         noisy=f"results/{{dataset}}/testsets/{config['history_testset']}.npz",
     output:

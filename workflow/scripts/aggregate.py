@@ -1,8 +1,8 @@
 """Collect every run of a dataset into tidy tables (see lossbench.tables)."""
 
-from lossbench import tables
-from lossbench.atomic import write_csv
-from lossbench.snakejob import job
+from lossbench.analysis import tables
+from lossbench.plumbing.atomic import write_csv
+from lossbench.plumbing.snakejob import job
 
 with job(snakemake):
     wildcards, inputs = snakemake.wildcards, snakemake.input

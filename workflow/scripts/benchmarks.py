@@ -1,11 +1,11 @@
 """Gather the benchmark files of one dataset's jobs into benchmarks.csv."""
 
-from lossbench import benchmarks
-from lossbench.atomic import write_csv
-from lossbench.snakejob import job
+from lossbench.plumbing.atomic import write_csv
+from lossbench.plumbing.snakejob import job
+from lossbench.report import compute_cost
 
 with job(snakemake):
-    table = benchmarks.table(
+    table = compute_cost.table(
         snakemake.wildcards.dataset, snakemake.input.tsv, snakemake.params.root
     )
     write_csv(snakemake.output[0], table)

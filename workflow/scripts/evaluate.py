@@ -3,18 +3,18 @@
 One process for all runs, so torch is imported once (see lossbench.evaluation.score_runs).
 """
 
-from lossbench import evaluation, training
-from lossbench.snakejob import job
+from lossbench.plumbing.snakejob import job
+from lossbench.train import evaluation, runtime
 
 with job(snakemake):
     params = snakemake.params.run
-    print(training.configure(snakemake.threads, params["deterministic"]))
+    print(runtime.configure(snakemake.threads, params["deterministic"]))
     specs = params["testsets"]
     scores = evaluation.score_runs(
         params["runs"],
         snakemake.input.weights,
         snakemake.input.data,
         dict(zip(specs, zip(specs.values(), snakemake.input.testsets, strict=True), strict=True)),
-        training.resolve_device(params["device"]),
+        runtime.resolve_device(params["device"]),
     )
     evaluation.save_scores(scores, snakemake.output.evaluation, snakemake.output.calibration)

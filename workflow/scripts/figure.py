@@ -1,9 +1,9 @@
-"""Draw one figure of one dataset from the tables it reads (see lossbench.figures)."""
+"""Draw one figure of one dataset from the tables it reads (see lossbench.report.figures)."""
 
 import pandas as pd
 
-from lossbench import figures
-from lossbench.snakejob import job
+from lossbench.plumbing.snakejob import job
+from lossbench.report import figures
 
 with job(snakemake):
     spec = figures.FIGURES[snakemake.wildcards.figure]

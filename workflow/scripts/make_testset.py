@@ -1,7 +1,7 @@
 """Make one (clean or corrupted) copy of a dataset's test set, with the fixed noise seed."""
 
-from lossbench import arrays, testsets
-from lossbench.snakejob import job
+from lossbench.data import arrays, testsets
+from lossbench.plumbing.snakejob import job
 
 with job(snakemake):
     data = arrays.load(snakemake.input.data, ("test_x", "test_y", "mean", "std"))

@@ -1,7 +1,7 @@
 """Load one dataset once and cache it as uint8 arrays with its normalisation constants."""
 
-from lossbench import arrays, datasets
-from lossbench.snakejob import job
+from lossbench.data import arrays, datasets
+from lossbench.plumbing.snakejob import job
 
 with job(snakemake):
     data_cfg = snakemake.config["data"]

@@ -4,14 +4,14 @@ from pathlib import Path
 
 import pandas as pd
 
-from lossbench import report
-from lossbench.atomic import write_text
-from lossbench.snakejob import job
+from lossbench.plumbing.atomic import write_text
+from lossbench.plumbing.snakejob import job
+from lossbench.report import html
 
 with job(snakemake):
     inputs = snakemake.input
     names = snakemake.params.figures
-    html = report.render(
+    html = html.render(
         dataset=snakemake.wildcards.dataset,
         config=snakemake.params.config,
         template=inputs.template,

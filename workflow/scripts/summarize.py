@@ -2,9 +2,9 @@
 
 import pandas as pd
 
-from lossbench import summary
-from lossbench.atomic import write_csv
-from lossbench.snakejob import job
+from lossbench.analysis import summary
+from lossbench.plumbing.atomic import write_csv
+from lossbench.plumbing.snakejob import job
 
 with job(snakemake):
     analysis = snakemake.params.analysis

@@ -2,17 +2,17 @@
 
 from pathlib import Path
 
-from lossbench import training
-from lossbench.snakejob import job
+from lossbench.plumbing.snakejob import job
+from lossbench.train import loop, runtime
 
 with job(snakemake):
     params = snakemake.params.run
     seed = int(snakemake.wildcards.seed)
-    print(training.configure(snakemake.threads, params["deterministic"]))
-    device = training.resolve_device(params["device"])
+    print(runtime.configure(snakemake.threads, params["deterministic"]))
+    device = runtime.resolve_device(params["device"])
     checkpoint = Path(snakemake.output.history).with_name("checkpoint.pt")
     print(f"device={device} threads={snakemake.threads} seed={seed} params={params}")
-    outcome = training.train_files(
+    outcome = loop.train_files(
         params,
         seed,
         snakemake.input.data,
@@ -21,6 +21,6 @@ with job(snakemake):
         checkpoint=checkpoint,
     )
     outputs = snakemake.output
-    training.save(outcome, outputs.history, outputs.weights, outputs.status)
+    loop.save(outcome, outputs.history, outputs.weights, outputs.status)
     checkpoint.unlink(missing_ok=True)
     print(f"done: {outcome.status}")

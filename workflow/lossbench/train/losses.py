@@ -45,7 +45,7 @@ def focal(
     so the gradient of (1 - p_t)^gamma stays finite for 0 < gamma < 1 (the original
     ``pt = exp(-ce)`` form diverges to NaN there). The power takes ``gamma`` as a tensor: with
     a Python number torch computes gamma = 0.5 with MKL's vector square root, which rounds
-    differently on Intel and AMD CPUs (see ``lossbench.numerics``).
+    differently on Intel and AMD CPUs (see ``lossbench.plumbing.numerics``).
     """
     log_pt = logits.log_softmax(dim=1).gather(1, target[:, None]).squeeze(1)
     one_minus_pt = (-torch.expm1(log_pt)).clamp_min(_FOCAL_EPS)

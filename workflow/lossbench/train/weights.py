@@ -7,8 +7,8 @@ from pathlib import Path
 
 import torch
 
-from .atomic import atomic_path
-from .errors import DamagedFileError
+from ..plumbing.atomic import atomic_path
+from ..plumbing.errors import DamagedFileError
 
 
 def save(path: str | Path, state_dict: dict) -> None:

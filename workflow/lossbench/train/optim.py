@@ -6,7 +6,7 @@ fused=True)`` does (same results bit for bit, tested), because every ``torch.opt
 optimizer imports ``torch._dynamo`` on first use: about one second of start-up in every
 training job, more than a digits run's whole training. The fused kernel, not the
 single-tensor Adam, because on the CPU the latter's ``sqrt`` is MKL's vector square root,
-which rounds differently on Intel and AMD CPUs (see ``lossbench.numerics``); the fused
+which rounds differently on Intel and AMD CPUs (see ``lossbench.plumbing.numerics``); the fused
 kernel's is the correctly rounded instruction. No per-step hooks either.
 """
 

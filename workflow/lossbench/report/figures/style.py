@@ -22,8 +22,8 @@ import pandas as pd  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
 
-from ..atomic import atomic_path  # noqa: E402
-from ..metrics import t_quantile, wide_history  # noqa: E402
+from ...analysis.metrics import t_quantile, wide_history  # noqa: E402
+from ...plumbing.atomic import atomic_path  # noqa: E402
 
 LINESTYLES = ["-", "--", ":", "-."]
 MARKERS = ["o", "s", "^", "D", "v"]

@@ -2,7 +2,7 @@
 
 from matplotlib.lines import Line2D
 
-from ..metrics import wide_history
+from ...analysis.metrics import wide_history
 from .style import DIVERGED_HANDLE, Look, band, diverged_runs, mark_diverged, phase_lines, subplots
 
 

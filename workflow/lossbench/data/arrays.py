@@ -12,8 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .atomic import atomic_path
-from .errors import DamagedFileError
+from ..plumbing.atomic import atomic_path
+from ..plumbing.errors import DamagedFileError
 
 
 def save(path: str | Path, **arrays: np.ndarray) -> None:

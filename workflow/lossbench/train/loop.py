@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import copy
 import math
-import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -21,9 +20,11 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from . import arrays, losses, models, numerics, optim, study, weights
-from .atomic import atomic_path, write_json, write_rows
-from .datasets import normalise
+from ..data import arrays
+from ..data.datasets import normalise
+from ..plumbing import digest
+from ..plumbing.atomic import atomic_path, write_json, write_rows
+from . import losses, models, optim, weights
 from .evaluation import logits_of, split_scores
 
 #: history.csv columns, in order: the original study's six series plus NLL and the phase
@@ -40,29 +41,6 @@ HISTORY_COLUMNS = [
     "noisy_acc",
     "noisy_nll",
 ]
-
-
-def resolve_device(name: str) -> torch.device:
-    """``auto`` means CUDA when present, else the CPU."""
-    if name == "auto":
-        name = "cuda" if torch.cuda.is_available() else "cpu"
-    if name == "cuda" and not torch.cuda.is_available():
-        raise RuntimeError("device: cuda was asked for, but torch sees no CUDA device")
-    return torch.device(name)
-
-
-def configure(threads: int, deterministic: str | bool) -> str:
-    """Honour the job's thread count and make results repeatable (see ``lossbench.numerics``).
-
-    Returns the numeric code paths this process runs, for the job's log.
-    """
-    torch.set_num_threads(threads)
-    if deterministic:
-        os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
-        # = use_deterministic_algorithms(True), minus its import of torch._inductor (~1 s/job)
-        torch.set_deterministic_debug_mode("error")
-        torch.backends.cudnn.benchmark = False
-    return numerics.check(deterministic)
 
 
 @dataclass
@@ -239,7 +217,7 @@ def train_files(params: dict, seed: int, data: str, noisy: str, **run) -> Outcom
         data=arrays.load(data, DATA_KEYS),
         noisy_x=arrays.load(noisy, ("x",))["x"],
         seed=seed,
-        fingerprint=study.fingerprint({**params, "seed": seed}, data, noisy),
+        fingerprint=digest.fingerprint({**params, "seed": seed}, data, noisy),
         **run,
     )
 

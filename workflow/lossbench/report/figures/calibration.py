@@ -1,7 +1,7 @@
 """Reliability diagram on the clean test set: accuracy against confidence, seeds pooled."""
 
-from ..ece import expected_calibration_error
-from ..metrics import pooled_bins
+from ...analysis.metrics import pooled_bins
+from ...train.ece import expected_calibration_error
 from .style import Look, subplots
 
 MIN_SHARE = 0.01  # bins with fewer than 1 % of the samples are left off the curve

@@ -12,7 +12,7 @@ import math
 
 import pandas as pd
 
-from .metrics import METRICS
+from ..analysis.metrics import METRICS
 
 QUESTIONS = {
     "accuracy": [("final_test_acc", "is most accurate"), ("ece", "is best calibrated")],

@@ -1,6 +1,6 @@
 """Epoch-to-epoch relative change of the train and test loss (the original pct_change)."""
 
-from ..metrics import RUN_KEYS, pct_change, wide_history
+from ...analysis.metrics import RUN_KEYS, pct_change, wide_history
 from .style import Series, curve_grid
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import LossbenchError
+from ..plumbing.errors import LossbenchError
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
 """Test accuracy over epochs: mean over seeds with its 95 % band, per loss and optimizer."""
 
-from ..metrics import wide_history
+from ...analysis.metrics import wide_history
 from .style import Series, curve_grid
 
 

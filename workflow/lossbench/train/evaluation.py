@@ -12,8 +12,9 @@ from collections.abc import Callable
 import torch
 import torch.nn.functional as F
 
-from . import arrays, losses, models, testsets, weights
-from .atomic import write_rows
+from ..data import arrays, testsets
+from ..plumbing.atomic import write_rows
+from . import losses, models, weights
 from .ece import expected_calibration_error
 from .losses import LossFn
 

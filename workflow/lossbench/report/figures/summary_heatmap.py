@@ -2,8 +2,8 @@
 
 import numpy as np
 
-from ..metrics import KEY_METRICS as COLUMNS
-from ..metrics import METRICS
+from ...analysis.metrics import KEY_METRICS as COLUMNS
+from ...analysis.metrics import METRICS
 from .style import Look, subplots
 
 

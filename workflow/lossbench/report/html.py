@@ -18,8 +18,8 @@ import jinja2
 import pandas as pd
 import yaml
 
-from . import benchmarks, findings
-from .metrics import KEY_METRICS, METRICS
+from ..analysis.metrics import KEY_METRICS, METRICS
+from . import compute_cost, findings
 
 PACKAGES = ["torch", "torchvision", "snakemake", "pandas", "numpy", "scipy", "matplotlib"]
 
@@ -114,11 +114,11 @@ def figure_sections(figures: dict[str, str], captions: dict[str, str]) -> list[d
     return sections
 
 
-def compute_cost(bench: pd.DataFrame) -> dict:
+def cost_summary(bench: pd.DataFrame) -> dict:
     """Per-rule cost and the totals the report's header quotes."""
     longest = bench.loc[bench["seconds"].idxmax()]
     return {
-        "rules": benchmarks.per_rule(bench).to_dict("records"),
+        "rules": compute_cost.per_rule(bench).to_dict("records"),
         "total_s": float(bench["seconds"].sum()),
         "jobs": len(bench),
         "longest": f"{longest['rule']} {longest['job']}".strip(),
@@ -150,7 +150,7 @@ def render(
         config=config,
         config_yaml=yaml.safe_dump(config, sort_keys=False),
         environment=environment(),
-        cost=compute_cost(bench),
+        cost=cost_summary(bench),
         runs=runs,
         findings=found,
         sections=figure_sections(figures, captions),

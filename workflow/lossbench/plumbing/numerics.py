@@ -60,7 +60,7 @@ def pin(value: str | bool, environ: MutableMapping[str, str] = os.environ) -> No
         return
     if environ is os.environ and "torch" in sys.modules:
         raise RuntimeError(
-            "lossbench.numerics.pin('portable') must run before torch is imported: "
+            "lossbench.plumbing.numerics.pin('portable') must run before torch is imported: "
             f"set {' '.join(f'{k}={v}' for k, v in PORTABLE_ENV.items())} first"
         )
     environ.update(PORTABLE_ENV)
@@ -91,7 +91,7 @@ def check(value: str | bool) -> str:
         raise LossbenchError(
             f"deterministic: portable, but this process runs unpinned ({text}); jobs of the "
             f"workflow are pinned by the Snakefile, other callers call "
-            f"lossbench.numerics.pin('portable') before importing torch"
+            f"lossbench.plumbing.numerics.pin('portable') before importing torch"
         )
     if capability != "AVX2":
         return (

@@ -1,0 +1,2 @@
+"""Plumbing every stage uses: atomic writes, user-facing errors, the Snakemake job wrapper and
+the pinned numeric code paths. Imports nothing else of lossbench."""
