@@ -1,13 +1,19 @@
-"""Damaged cached files: a clear message naming the file and the fix, never a deep traceback.
+"""Damaged files: a clear message that names the file and the command that fixes it, and that
+command works: doing exactly what the message says, then a plain rerun, rebuilds everything.
 
-One tiny study is built once; each case damages one file in a copy of it and reruns the job
-that reads the file. A damaged checkpoint is different: it is only a shortcut, so training
-discards it with a warning and starts from scratch.
+One tiny study is built once; each case damages one file in a copy of it, reruns the workflow
+(the default target, as a user would), reads the advice out of the message, runs it, reruns,
+and checks that every output of the study is back and the damaged file is whole again. A
+damaged checkpoint is different: it is only a shortcut, so training discards it with a
+warning and starts from scratch.
 """
 
 from __future__ import annotations
 
+import re
+import shlex
 import shutil
+import subprocess
 
 import pytest
 
@@ -21,6 +27,7 @@ CONFIG = {
 }
 RUN = "results/digits/runs/ce/adam/seed0"
 TRAIN_LOG = "results/digits/logs/train/ce/adam/seed0.log"
+TABLES = "results/digits/tables"
 
 
 def truncated(data: bytes) -> bytes:
@@ -33,12 +40,33 @@ def corrupted(data: bytes) -> bytes:
     return data[:middle] + bytes(b ^ 0xFF for b in data[middle : middle + 16]) + data[middle + 16 :]
 
 
+def garbled(data: bytes) -> bytes:
+    """Binary junk where text was (an editor's crash, another file copied over it)."""
+    return b'\x89PNG\r\n"\x00\xff' * 40
+
+
+def a_third(data: bytes) -> bytes:
+    """The header and the first third of the rows: a table cut short."""
+    lines = data.splitlines(keepends=True)
+    return b"".join(lines[: 1 + (len(lines) - 1) // 3])
+
+
+def outputs(workdir) -> dict[str, bytes]:
+    """Every file the study made (logs and Snakemake's benchmarks aside), by path."""
+    results = workdir / "results"
+    return {
+        str(p.relative_to(workdir)): p.read_bytes()
+        for p in sorted(results.rglob("*"))
+        if p.is_file() and not {"logs", "benchmarks"} & set(p.relative_to(results).parts)
+    }
+
+
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
-    """A workdir with the tiny study's tables and everything they come from."""
+    """A workdir with the whole tiny study: every output of the default target."""
     workdir = tmp_path_factory.mktemp("damaged") / "built"
     workdir.mkdir()
-    snakemake(workdir, "results/digits/tables/runs.csv", configfile=write_config(workdir, CONFIG))
+    snakemake(workdir, configfile=write_config(workdir, CONFIG))
     return workdir
 
 
@@ -49,28 +77,52 @@ def workdir(built, tmp_path):
     return copy
 
 
+#: (damaged file, damage, the job that reads it)
+CASES = [
+    ("results/digits/data.npz", truncated, "make_testset"),
+    ("results/digits/testsets/gaussian.npz", corrupted, "evaluate"),
+    (f"{RUN}/weights.pt", truncated, "evaluate"),
+    (f"{RUN}/weights.pt", corrupted, "evaluate"),
+    (f"{RUN}/history.csv", garbled, "aggregate"),
+    (f"{RUN}/status.json", garbled, "aggregate"),
+    (f"{RUN}/evaluation.csv", a_third, "aggregate"),
+    (f"{TABLES}/history.csv", garbled, "summarize"),
+    (f"{TABLES}/summary.csv", a_third, "report"),
+    (f"{TABLES}/runs.csv", a_third, "summarize"),
+    (f"{TABLES}/comparisons.csv", garbled, "report"),
+    ("results/digits/benchmarks/aggregate.tsv", garbled, "benchmarks"),
+]
+
+
 @pytest.mark.parametrize(
-    ("damaged", "damage", "target"),
-    [
-        ("results/digits/data.npz", truncated, "results/digits/testsets/clean.npz"),
-        ("results/digits/testsets/gaussian.npz", corrupted, f"{RUN}/evaluation.csv"),
-        (f"{RUN}/weights.pt", truncated, f"{RUN}/evaluation.csv"),
-        (f"{RUN}/weights.pt", corrupted, f"{RUN}/evaluation.csv"),
-    ],
+    ("damaged", "damage", "reader"), CASES, ids=[f"{c[0]}-{c[1].__name__}" for c in CASES]
 )
-def test_damaged_file_is_named_with_the_fix(workdir, damaged, damage, target):
+def test_the_advice_in_the_message_repairs_everything(built, workdir, damaged, damage, reader):
     path = workdir / damaged
     path.write_bytes(damage(path.read_bytes()))
-    result = snakemake(workdir, target, configfile=workdir / "config.yaml", check=False)
-    output = result.stdout + result.stderr
-    assert result.returncode != 0
-    assert f"cannot read '{damaged}'" in output or f"cannot read weights '{damaged}'" in output
-    assert "delete it and rerun" in output
+    config = workdir / "config.yaml"
+    failed = snakemake(workdir, configfile=config, check=False)
+    output = failed.stdout + failed.stderr
+    assert failed.returncode != 0
     assert "Traceback" not in output
+    # the reading job's log names the file and says what to do, and so does the console
     logs = [log.read_text() for log in (workdir / "results/digits/logs").rglob("*.log")]
-    failed = [text for text in logs if "error: cannot read" in text]
-    assert failed, "no job log names the damaged file"
-    assert all("Traceback" not in text and damaged in text for text in failed)
+    failed_logs = [text for text in logs if "error: " in text]
+    assert failed_logs and all("Traceback" not in text for text in failed_logs)
+    advice = re.search(r"delete it \((rm '[^']+')\) and rerun snakemake", output)
+    assert advice, output[-3000:]
+    assert shlex.split(advice[1])[1] == damaged, advice[1]
+    assert any(damaged in text for text in failed_logs)
+
+    subprocess.run(shlex.split(advice[1]), cwd=workdir, check=True)  # exactly what it says
+    snakemake(workdir, configfile=config)  # then rerun snakemake as before
+    repaired = outputs(workdir)
+    assert repaired.keys() == outputs(built).keys()
+    # the data and every number made from it are back, byte for byte
+    for name, data in outputs(built).items():
+        if name.endswith((".npz", ".pt", ".csv", ".json")) and "benchmarks" not in name:
+            assert repaired[name] == data, name
+    assert "nothing to be done" in snakemake(workdir, "-n", configfile=config).stdout.lower()
 
 
 def test_damaged_checkpoint_is_discarded_and_training_restarts(built, workdir):
@@ -97,4 +149,4 @@ def test_weights_of_another_architecture_are_named_with_the_fix(tmp_path):
     other = models.build({"type": "mlp", "hidden": [32]}, (1, 8, 8), 10)
     with pytest.raises(DamagedFileError, match="do not fit the configured model") as error:
         weights.load_into(other, path)
-    assert str(path) in str(error.value) and "delete the file and rerun" in str(error.value)
+    assert f"delete it (rm '{path}') and rerun snakemake" in str(error.value)

@@ -82,3 +82,35 @@ def test_killed_training_resumes_to_identical_bytes(tmp_path):
         assert (killed / RUN / name).read_bytes() == (uninterrupted / RUN / name).read_bytes(), name
     for workdir in (killed, uninterrupted):
         assert not (workdir / RUN / "checkpoint.pt").exists()
+
+
+def test_ctrl_c_stops_quietly_and_a_plain_rerun_finishes(tmp_path):
+    """Ctrl-C signals the whole process group: Snakemake says which jobs it stopped, the jobs
+    end without a traceback each (they used to bury it in hundreds of interleaved lines), and
+    a plain rerun (resuming the checkpoint) finishes the study."""
+    workdir = tmp_path / "study"
+    workdir.mkdir()
+    write_config(workdir, CONFIG)
+    command = snakemake_command(workdir, f"{RUN}/history.csv", configfile=workdir / "config.yaml")
+    process = subprocess.Popen(
+        command,
+        env=SNAKEMAKE_ENV,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 300
+    while _epoch_lines(workdir / LOG) < 2:
+        assert process.poll() is None and time.monotonic() < deadline, "no training progress"
+        time.sleep(0.02)
+    os.killpg(process.pid, signal.SIGINT)
+    output = process.communicate(timeout=60)[0]
+    assert process.returncode != 0
+    after = output.split("Terminating processes on user request", 1)[1]
+    assert "Traceback" not in after and "KeyboardInterrupt" not in after
+    assert len(after.splitlines()) < 20, after
+    assert "Error in rule train" in after  # which job it stopped
+    snakemake(workdir, "--unlock", configfile=workdir / "config.yaml")
+    snakemake(workdir, f"{RUN}/history.csv", configfile=workdir / "config.yaml")
+    assert re.search(r"^resuming from epoch \d+$", (workdir / LOG).read_text(), re.MULTILINE)

@@ -6,6 +6,7 @@ run only that rule (`--allowed-rules`), and check what it wrote.
 """
 
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -107,6 +108,11 @@ def test_evaluate(tmp_path):
     assert evaluation.loc["clean", "accuracy"] == pytest.approx(history["test_acc"].iloc[-1])
     bins = pd.read_csv(tmp_path / RUN / "calibration.csv")
     assert bins.groupby("testset")["count"].sum().eq(450).all()
+    # the log names every run beside its accuracy
+    log = (tmp_path / "results/digits/logs/evaluate.log").read_text()
+    clean = next(line for line in log.splitlines() if line.startswith("clean accuracy: "))
+    assert f"ce/sgd/seed0 {evaluation.loc['clean', 'accuracy']:.4f}" in clean
+    assert clean.count("/seed0 ") == 4
 
 
 def test_aggregate(tmp_path):
@@ -134,3 +140,23 @@ def test_aggregate(tmp_path):
     )
     sample = pd.read_csv(SAMPLES / RUN / "evaluation.csv").set_index("testset")
     assert one["value"].item() == pytest.approx(sample.loc["clean", "accuracy"])
+
+
+def test_cuda_asked_for_without_a_gpu_names_the_command_that_works(tmp_path):
+    """The message's advice, run as written, trains the run."""
+    outputs = [f"{RUN}/history.csv"]
+    for pattern in ["results/digits/data.npz", "results/digits/testsets/gaussian.npz"]:
+        target = tmp_path / pattern
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(SAMPLES / pattern, target)
+    config = write_config(tmp_path, {**TINY_CONFIG, "device": "cuda"})
+    env_args = [*outputs, "--allowed-rules", "train"]
+    failed = snakemake(tmp_path, *env_args, configfile=config, check=False)
+    output = failed.stdout + failed.stderr
+    assert failed.returncode != 0 and "Traceback" not in output
+    advice = re.search(r"e\.g\. (snakemake --config device=auto)", output)
+    assert advice, output[-2000:]
+    snakemake(tmp_path, *env_args, *advice[1].split()[1:], configfile=config)
+    assert (tmp_path / RUN / "history.csv").read_bytes() == (
+        SAMPLES / RUN / "history.csv"
+    ).read_bytes()

@@ -6,6 +6,7 @@ import torch
 
 from lossbench import study
 from lossbench.data import datasets, testsets
+from lossbench.plumbing.errors import ConfigError
 from lossbench.train import loop, models, runtime
 
 
@@ -97,5 +98,5 @@ def test_auto_device_is_cpu_without_cuda():
         assert runtime.resolve_device("auto").type == "cuda"
     else:
         assert runtime.resolve_device("auto").type == "cpu"
-        with pytest.raises(RuntimeError, match="no CUDA device"):
+        with pytest.raises(ConfigError, match="no CUDA device"):
             runtime.resolve_device("cuda")

@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from conftest import TINY_CONFIG, snakemake, write_config
+from conftest import REPO, TINY_CONFIG, snakemake, write_config
 
 
 def planned_jobs(output: str) -> dict[str, int]:
@@ -40,62 +40,111 @@ def test_tiny_study_runs_every_job(finished_study):
     assert (workdir / "results/digits/tables/history.csv").exists()
 
 
+def test_the_console_names_no_shell_command_for_script_jobs(finished_study):
+    """Script rules have none: `Shell command: None` once per job was noise."""
+    _, result = finished_study
+    assert "Shell command" not in result.stdout + result.stderr
+
+
 def test_second_invocation_has_nothing_to_do(finished_study):
     workdir, _ = finished_study
     result = snakemake(workdir, "-n", configfile=workdir / "config.yaml")
     assert "Nothing to be done" in result.stdout + result.stderr
 
 
-def test_changing_one_loss_retrains_only_that_loss(finished_study):
-    workdir, _ = finished_study
+def changed(*edits):
+    """The tiny config with ``edits``: (key path, value), e.g. (("losses", "ce", "gamma"), 3)."""
     config = copy.deepcopy(TINY_CONFIG)
-    config["losses"]["focal_g2"]["gamma"] = 3.0
-    jobs = dry_run(workdir, config)
-    assert jobs["train"] == 2  # focal_g2 under sgd and adam; ce untouched
-    assert "prepare_data" not in jobs and "make_testset" not in jobs
+    for (*parents, key), value in edits:
+        place = config
+        for parent in parents:
+            place = place.setdefault(parent, {})
+        place[key] = value
+    return config
 
 
-def test_changing_epochs_retrains_everything(finished_study):
+#: what a change upstream of the tables reruns after its own jobs
+DOWNSTREAM = {"aggregate": 1, "summarize": 1, "figure": 12, "benchmarks": 1, "report": 1}
+ALL = {"all": 1}
+
+#: every row of config/README.md's rerun table: (a change of that row, the jobs it reruns)
+RERUN_TABLE = {
+    "a loss's parameters (e.g. `focal_g2.gamma`)": (
+        changed((("losses", "focal_g2", "gamma"), 3.0)),
+        {"train": 2, "evaluate": 1, **DOWNSTREAM, **ALL},
+    ),
+    "an optimizer entry": (
+        changed((("optimizers", "adam", "lr"), 0.01)),
+        {"train": 2, "evaluate": 1, **DOWNSTREAM, **ALL},
+    ),
+    "`epochs`, `batch_size`, `model`, `device`, `deterministic`": (
+        changed((("epochs",), 3)),
+        {"train": 4, "evaluate": 1, **DOWNSTREAM, **ALL},
+    ),
+    "the spec of the `history_testset` (scored every epoch of training)": (
+        changed((("testsets", "gaussian", "sigma"), 0.75)),
+        {"make_testset": 1, "train": 4, "evaluate": 1, **DOWNSTREAM, **ALL},
+    ),
+    "the spec of another test set, or a new one": (
+        changed((("testsets", "salt_pepper_0.1", "fraction"), 0.2)),
+        {"make_testset": 1, "evaluate": 1, **DOWNSTREAM, **ALL},
+    ),
+    "`noise_seed`": (
+        changed((("noise_seed",), 7)),
+        {"make_testset": 2, "train": 4, "evaluate": 1, **DOWNSTREAM, **ALL},
+    ),
+    "`data.test_fraction`, `data.split_seed`": (
+        changed((("data", "split_seed"), 1)),
+        {"prepare_data": 1, "make_testset": 3, "train": 4, "evaluate": 1, **DOWNSTREAM, **ALL},
+    ),
+    "`analysis.convergence_threshold`, `analysis.slope_epochs`": (
+        changed((("analysis", "slope_epochs"), 3)),
+        {"summarize": 1, "figure": 2, "benchmarks": 1, "report": 1, **ALL},
+    ),
+    "`threads`, `data.download`, `data.root`": (
+        changed((("threads",), 2), (("data", "root"), "elsewhere")),
+        {},
+    ),
+    "writing out a default (e.g. `adam: {type: adam, lr: 0.001}`)": (
+        changed(
+            (("optimizers", "adam"), {"type": "adam", "lr": 0.001, "betas": [0.9, 0.999]}),
+            (("optimizers", "sgd", "nesterov"), False),
+            (("model",), {"default": {"type": "mlp", "hidden": [128]}}),
+            (("deterministic",), "portable"),
+        ),
+        {},
+    ),
+}
+
+
+def documented_rows() -> list[str]:
+    """The first column of config/README.md's rerun table."""
+    text = (REPO / "config" / "README.md").read_text()
+    table = text.split("## What reruns when you change a key", 1)[1].split("\n## ", 1)[0]
+    rows = [
+        line.split(" | ")[0].lstrip("| ") for line in table.splitlines() if line.startswith("| ")
+    ]
+    return [row for row in rows if row not in ("change",)]
+
+
+def test_every_row_of_the_documented_rerun_table_is_checked():
+    assert documented_rows() == list(RERUN_TABLE)
+
+
+@pytest.mark.parametrize("row", list(RERUN_TABLE))
+def test_a_change_reruns_what_the_docs_say(finished_study, row):
     workdir, _ = finished_study
-    config = {**copy.deepcopy(TINY_CONFIG), "epochs": 3}
-    assert dry_run(workdir, config)["train"] == 4
+    config, expected = RERUN_TABLE[row]
+    assert dry_run(workdir, config) == expected
 
 
-def test_changing_one_optimizer_retrains_only_its_runs(finished_study):
+def test_one_evaluation_csv_is_the_dataset_evaluation_job(finished_study):
+    """As the README says: every run's evaluation.csv comes from one job that scores them all."""
     workdir, _ = finished_study
-    config = copy.deepcopy(TINY_CONFIG)
-    config["optimizers"]["adam"]["lr"] = 0.01
-    assert dry_run(workdir, config)["train"] == 2
-
-
-@pytest.mark.parametrize(
-    "name,spec",
-    [
-        ("gaussian_0.5", {"type": "gaussian", "sigma": 0.5}),  # a new test set
-        ("salt_pepper_0.1", {"type": "salt_pepper", "fraction": 0.2}),  # a changed one
-    ],
-    ids=["added", "changed"],
-)
-def test_a_test_set_change_remakes_it_and_reevaluates_but_never_retrains(
-    finished_study, name, spec
-):
-    workdir, _ = finished_study
-    config = copy.deepcopy(TINY_CONFIG)
-    config["testsets"][name] = spec
-    jobs = dry_run(workdir, config)
-    assert "train" not in jobs
-    assert jobs["make_testset"] == 1 and jobs["evaluate"] >= 1
-
-
-def test_changing_the_history_test_set_retrains(finished_study):
-    """The noisy series recorded every epoch comes from it, so training depends on it."""
-    workdir, _ = finished_study
-    config = copy.deepcopy(TINY_CONFIG)
-    config["testsets"]["gaussian"]["sigma"] = 0.75
-    assert dry_run(workdir, config)["train"] == 4
-
-
-def test_threads_change_no_numbers_and_rerun_nothing(finished_study):
-    workdir, _ = finished_study
-    config = {**copy.deepcopy(TINY_CONFIG), "threads": 2}
-    assert dry_run(workdir, config) == {}
+    target = "results/digits/runs/ce/sgd/seed0/evaluation.csv"
+    (workdir / target).unlink()
+    config = workdir / "config.yaml"
+    assert planned_jobs(snakemake(workdir, "-n", target, configfile=config).stdout) == {
+        "evaluate": 1
+    }
+    snakemake(workdir, target, configfile=config)

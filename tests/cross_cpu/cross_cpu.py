@@ -71,6 +71,7 @@ def make(out: Path, config: dict = TINY_CONFIG) -> list[Path]:
         loop.save(outcome, run / "history.csv", run / "weights.pt", run / "status.json")
     scores = evaluation.score_runs(
         study.evaluate_params(config, dataset, [loss for loss, _, _ in grid])["runs"],
+        [f"{loss}/{optimizer}/seed{seed}" for loss, optimizer, seed in grid],
         [str(run / "weights.pt") for run in runs],
         str(data_path),
         testset_files,

@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
 import sys
 import time
 from pathlib import Path
@@ -256,6 +257,7 @@ def run(
     gemm_size: int,
     profile: bool = False,
     deterministic: str = "portable",
+    repeats: int = 3,
 ) -> dict:
     """Every figure of the benchmark, as the ``--json`` file holds them."""
     paths = runtime.configure(threads, deterministic)
@@ -271,6 +273,7 @@ def run(
         "n_test": n_test,
         "epochs": epochs,
         "batch_size": batch,
+        "repeats": repeats,
         "deterministic": deterministic,
         "numerics": paths,
         "gemm_peak_gflops": peak,
@@ -278,16 +281,25 @@ def run(
     for name, spec in MODELS.items():
         # first-call costs of every op
         lossbench_seconds(warm_up, noisy[:1024], spec, 1, batch, where)
-        ours = lossbench_seconds(data, noisy, spec, epochs, batch, where)
-        homework = homework_seconds(data, spec, epochs, batch, where)
+        homeworks, ours_each = [], []
+        for _ in range(repeats):  # interleaved, so both loops see the same machine
+            homeworks.append(homework_seconds(data, spec, epochs, batch, where))
+            ours_each.append(lossbench_seconds(data, noisy, spec, epochs, batch, where))
+        homework, ours = statistics.median(homeworks), statistics.median(ours_each)
+        speedups = [h / o for h, o in zip(homeworks, ours_each, strict=True)]
         flops = epoch_flops(models.build(spec, (1, 28, 28), 10), n_train, n_test, batch)
         result[name] = {
             "homework_s_per_epoch": homework,
             "lossbench_s_per_epoch": ours,
-            "speedup": homework / ours,
+            "speedup": statistics.median(speedups),
             "gflop_per_epoch": flops / 1e9,
             "gflops": flops / 1e9 / ours,
             "fraction_of_peak": flops / 1e9 / ours / peak,
+            "spread": {
+                "homework_s_per_epoch": [min(homeworks), max(homeworks)],
+                "lossbench_s_per_epoch": [min(ours_each), max(ours_each)],
+                "speedup": [min(speedups), max(speedups)],
+            },
         }
         if profile:
             seconds, table = profile_epoch(data, noisy, spec, batch, where)
@@ -308,15 +320,21 @@ def report(result: dict) -> str:
         f"{result['threads']} thread(s); an epoch = train + clean and noisy test",
         f"deterministic: {result['deterministic']}: {result['numerics']}",
         f"float32 GEMM peak: {result['gemm_peak_gflops']:.1f} GFLOP/s",
-        f"{'model':<6}{'homework s/ep':>15}{'lossbench s/ep':>16}{'speedup':>9}"
+        f"median of {result['repeats']} runs of each loop, interleaved (min-max in brackets)",
+        f"{'model':<6}{'homework s/ep':>22}{'lossbench s/ep':>22}{'speedup':>18}"
         f"{'GFLOP/ep':>10}{'GFLOP/s':>9}{'of peak':>9}",
     ]
+
+    def spread(r: dict, key: str, unit: str = "") -> str:
+        low, high = r["spread"][key]
+        return f"{r[key]:.3f}{unit} ({low:.3f}-{high:.3f})"
+
     for name in MODELS:
         r = result[name]
         lines.append(
-            f"{name:<6}{r['homework_s_per_epoch']:>15.3f}{r['lossbench_s_per_epoch']:>16.3f}"
-            f"{r['speedup']:>8.1f}x{r['gflop_per_epoch']:>10.1f}{r['gflops']:>9.1f}"
-            f"{r['fraction_of_peak']:>9.2f}"
+            f"{name:<6}{spread(r, 'homework_s_per_epoch'):>22}"
+            f"{spread(r, 'lossbench_s_per_epoch'):>22}{spread(r, 'speedup', 'x'):>18}"
+            f"{r['gflop_per_epoch']:>10.1f}{r['gflops']:>9.1f}{r['fraction_of_peak']:>9.2f}"
         )
     clock = "GPU" if result["device"].startswith("cuda") else "CPU"
     for name in MODELS:
@@ -351,6 +369,9 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--test", type=int, default=10000, help="test images")
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--quick", action="store_true", help="1 epoch on 1/4 of the data")
+    parser.add_argument(
+        "--repeats", type=int, default=3, help="timings of each loop (median and spread)"
+    )
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
     parser.add_argument(
         "--profile", action="store_true", help="also profile one epoch of our loop per model"
@@ -377,6 +398,7 @@ def main(argv: list[str] | None = None) -> dict:
         gemm_size=1024 if args.quick else 8192 if args.device == "cuda" else 2048,
         profile=args.profile,
         deterministic=args.deterministic,
+        repeats=args.repeats,
     )
     print(report(result))
     if args.json is not None:

@@ -157,13 +157,49 @@ def validate(config: dict, schema: dict) -> dict:
     return config
 
 
+def _copy(value):
+    return json.loads(json.dumps(value))
+
+
 def fill_defaults(config: dict, schema: dict) -> dict:
-    """Top-level, ``data`` and ``analysis`` defaults from the schema, for keys left out."""
+    """Every default of the schema, for keys left out: top level, ``data``, ``analysis``, and
+    inside each loss, optimizer (phase), model and test set by its type. So a key written out
+    with its default value and one left out give the same job parameters: the same job."""
     for key, prop in schema["properties"].items():
         if "default" in prop and key not in config:
-            config[key] = json.loads(json.dumps(prop["default"]))
+            config[key] = _copy(prop["default"])
     for section in ("data", "analysis"):
         values = config.setdefault(section, {})
         for key, prop in schema["properties"][section]["properties"].items():
-            values.setdefault(key, prop["default"])
+            values.setdefault(key, _copy(prop["default"]))
+    defs = schema["$defs"]
+    entries = [
+        *((spec, defs["loss"]) for spec in config.get("losses", {}).values()),
+        *((spec, defs["model"]) for spec in config.get("model", {}).values()),
+        *((spec, defs["testset"]) for spec in config.get("testsets", {}).values()),
+        *(
+            (phase, defs["optimizer_phase"])
+            for entry in config.get("optimizers", {}).values()
+            for phase in (entry if isinstance(entry, list) else [entry])
+        ),
+    ]
+    for spec, definition in entries:
+        for key, prop in _properties_of(definition, spec["type"]).items():
+            if isinstance(prop, dict) and "default" in prop and key not in spec:
+                spec[key] = _copy(prop["default"])
+        # one key order, however the YAML was written (Snakemake compares params as written)
+        ordered = dict(sorted(spec.items()))
+        spec.clear()
+        spec.update(ordered)
     return config
+
+
+def _properties_of(definition: dict, kind: str) -> dict:
+    """The properties a ``$defs`` entry allows for its ``type`` ``kind`` (its if/then/else)."""
+    for rule in definition.get("allOf", []):
+        tested = rule.get("if", {}).get("properties", {}).get("type", {}).get("const")
+        if tested == kind:
+            return rule["then"].get("properties", {})
+        if tested is not None and "else" in rule:
+            return rule["else"].get("properties", {})
+    return {}

@@ -15,7 +15,7 @@ def phases(entry: dict | list[dict], epochs: int) -> list[dict]:
     each with its own ``epochs``, that train one model through the optimizers in order.
     """
     if isinstance(entry, dict):
-        return [{**entry, "epochs": entry.get("epochs", epochs)}]
+        return [dict(sorted({**entry, "epochs": entry.get("epochs", epochs)}.items()))]
     return [dict(phase) for phase in entry]
 
 
@@ -32,7 +32,11 @@ def dataset_params(config: dict, dataset: str) -> dict:
 
 
 def testset_params(config: dict, testset: str) -> dict:
-    return {"spec": config["testsets"][testset], "noise_seed": config["noise_seed"]}
+    """A test set's spec, and the noise seed for the corrupted ones (the clean set has none)."""
+    spec = config["testsets"][testset]
+    return {"spec": spec} | (
+        {} if spec["type"] == "clean" else {"noise_seed": config["noise_seed"]}
+    )
 
 
 def train_params(config: dict, dataset: str, loss: str, optimizer: str) -> dict:

@@ -3,7 +3,6 @@
 
 rule aggregate:
     input:
-        code=code("aggregate"),
         history=every_run("history.csv"),
         status=every_run("status.json"),
         evaluation=every_run("evaluation.csv"),
@@ -20,6 +19,8 @@ rule aggregate:
     conda:
         "../../envs/lossbench.yaml"
     params:
+        code=code("aggregate"),
         runs=run_grid(),
+        testsets=TESTSETS,
     script:
         "../scripts/aggregate.py"

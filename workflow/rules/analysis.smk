@@ -9,7 +9,6 @@ wildcard_constraints:
 
 rule summarize:
     input:
-        code=code("summarize"),
         history=f"{TABLES}/history.csv",
         evaluation=f"{TABLES}/evaluation.csv",
         runs=f"{TABLES}/runs.csv",
@@ -33,7 +32,9 @@ rule summarize:
     conda:
         "../../envs/lossbench.yaml"
     params:
+        code=code("summarize"),
         analysis=config["analysis"],
+        study=table_study(),
     script:
         "../scripts/summarize.py"
 
@@ -56,14 +57,15 @@ rule figure:
     conda:
         "../../envs/lossbench.yaml"
     params:
+        code=figure_code,
         caption=figure_caption,
+        study=table_study(),
     script:
         "../scripts/figure.py"
 
 
 rule benchmarks:
     input:
-        code=code("benchmarks"),
         tsv=benchmark_files,
     output:
         report(
@@ -77,6 +79,7 @@ rule benchmarks:
     conda:
         "../../envs/lossbench.yaml"
     params:
+        code=code("benchmarks"),
         root="results/{dataset}/benchmarks",
     script:
         "../scripts/benchmarks.py"
@@ -84,7 +87,6 @@ rule benchmarks:
 
 rule report:
     input:
-        code=code("report"),
         template=os.path.join(REPORT_DIR, "report.html.j2"),
         captions=expand(os.path.join(REPORT_DIR, "figures", "{figure}.rst"), figure=FIGURES),
         summary=f"{TABLES}/summary.csv",
@@ -106,7 +108,10 @@ rule report:
     conda:
         "../../envs/lossbench.yaml"
     params:
+        code=code("report"),
         config=study_config(),
         figures=list(FIGURES),
+        study=table_study(),
+        jobs=lambda wildcards: len(benchmark_files(wildcards)),
     script:
         "../scripts/report.py"

@@ -7,8 +7,6 @@ import yaml
 
 LOSSBENCH_PATH = os.path.join(workflow.basedir, "workflow")
 sys.path.insert(0, LOSSBENCH_PATH)
-# Scripts import the package through the link workflow/scripts/lossbench: Snakemake puts a
-# script's folder on its sys.path, locally, in conda environments and on cluster nodes alike.
 
 from lossbench import study  # noqa: E402
 from lossbench.config import check_yaml_file, validate as validate_config  # noqa: E402
@@ -27,6 +25,9 @@ except ConfigError as _error:
     # One message, no traceback, before any job runs (and so before anything is written).
     sys.exit(f"lossbench: invalid configuration: {_error}")
 
+# Every job imports this workflow's lossbench, whatever else is installed, locally and on
+# cluster nodes (where this file runs again) alike.
+sources.jobs_import_this_package()
 # Every job inherits the pinned numeric code paths of `deterministic: portable` (set before any
 # job imports torch; see lossbench.numerics), locally and on cluster nodes alike.
 numerics.pin(config["deterministic"])
@@ -55,11 +56,11 @@ wildcard_constraints:
 
 
 def code(script, *modules):
-    """The lossbench source files a rule's job runs: every module that
+    """A digest of the lossbench source files a rule's job runs: every module that
     workflow/scripts/{script}.py imports and the ``modules`` it loads by name, with all they
-    import in turn. Editing any of them reruns exactly the jobs that run it."""
+    import in turn. As a parameter, editing any of them reruns exactly the jobs that run it."""
     path = os.path.join(workflow.basedir, "workflow", "scripts", f"{script}.py")
-    return [str(p) for p in sources.closure(*sources.script_imports(path), *modules)]
+    return sources.digest(sources.closure(*sources.script_imports(path), *modules))
 
 
 def run_grid():
@@ -91,16 +92,60 @@ def train_params(wildcards):
     return study.train_params(config, wildcards.dataset, wildcards.loss, wildcards.optimizer)
 
 
+#: keys that change no number: left out of the report's config, so editing one reruns nothing
+NUMBERLESS = {"threads": None, "data": ("root", "download")}
+
+
 def study_config():
-    """The config as the report shows it: every key but those that change no number."""
-    return {key: value for key, value in config.items() if key != "threads"}
+    """The config as the report shows it: every key but those that change no number, in the
+    schema's order (so writing a default out, or keys in another order, changes nothing)."""
+    keys = [key for key in CONFIG_SCHEMA["properties"] if key in config]
+    shown = {key: config[key] for key in keys if key not in NUMBERLESS}
+    shown["data"] = {k: v for k, v in config["data"].items() if k not in NUMBERLESS["data"]}
+    return shown
+
+
+def table_study():
+    """What a dataset's tables must hold (lossbench.analysis.checked.Study)."""
+    return {"grid": run_grid(), "testsets": TESTSETS}
+
+
+RUN_FILES = ["history.csv", "weights.pt", "status.json", "evaluation.csv", "calibration.csv"]
+TABLE_NAMES = [
+    "history",
+    "evaluation",
+    "calibration",
+    "runs",
+    "summary",
+    "comparisons",
+    "benchmarks",
+]
 
 
 def final_targets(wildcards):
-    targets = expand("results/{dataset}/report.html", dataset=DATASETS)
-    targets += expand("results/{dataset}/figures/{figure}.png", dataset=DATASETS, figure=FIGURES)
+    """Everything the study makes, intermediate files too: after any failure a plain rerun
+    rebuilds whatever is missing (a damaged file, once deleted as its message says), not only
+    what the report needs."""
+    targets = []
+    for dataset in DATASETS:
+        per_run = [path for name in RUN_FILES for path in every_run(name)]
+        targets += expand(
+            [
+                "results/{dataset}/data.npz",
+                *expand("results/{{dataset}}/testsets/{testset}.npz", testset=TESTSETS),
+                *per_run,
+                *expand("results/{{dataset}}/tables/{table}.csv", table=TABLE_NAMES),
+                *expand("results/{{dataset}}/figures/{figure}.png", figure=FIGURES),
+                "results/{dataset}/report.html",
+            ],
+            dataset=dataset,
+        )
     if len(DATASETS) > 1:
-        targets += ["results/comparison/ranks.csv", "results/comparison/ranking.png"]
+        targets += [
+            "results/comparison/ranks.csv",
+            "results/comparison/ranking.png",
+            "results/comparison/findings.md",
+        ]
     return targets
 
 
@@ -109,10 +154,14 @@ REPORT_DIR = os.path.join(workflow.basedir, "workflow", "report")
 
 
 def figure_inputs(wildcards):
-    """A figure's own module, the shared style, and exactly the tables it reads."""
+    """Exactly the tables a figure reads."""
     spec = FIGURES[wildcards.figure]
-    tables = {n: f"results/{wildcards.dataset}/tables/{n}.csv" for n in spec.tables}
-    return {"code": code("figure", f"report.figures.{spec.module}"), **tables}
+    return {n: f"results/{wildcards.dataset}/tables/{n}.csv" for n in spec.tables}
+
+
+def figure_code(wildcards):
+    """The figure's own module, the shared style and all they import (see ``code``)."""
+    return code("figure", f"report.figures.{FIGURES[wildcards.figure].module}")
 
 
 def figure_caption(wildcards):

@@ -3,7 +3,6 @@
 
 rule compare_datasets:
     input:
-        code=code("compare_datasets"),
         evaluation=expand("results/{dataset}/tables/evaluation.csv", dataset=DATASETS),
         runs=expand("results/{dataset}/tables/runs.csv", dataset=DATASETS),
         comparisons=expand("results/{dataset}/tables/comparisons.csv", dataset=DATASETS),
@@ -25,5 +24,8 @@ rule compare_datasets:
         "results/comparison/benchmarks/compare_datasets.tsv"
     conda:
         "../../envs/lossbench.yaml"
+    params:
+        code=code("compare_datasets"),
+        study=table_study(),
     script:
         "../scripts/compare_datasets.py"

@@ -2,8 +2,6 @@
 
 
 rule prepare_data:
-    input:
-        code("prepare_data"),
     output:
         "results/{dataset}/data.npz",
     log:
@@ -13,6 +11,7 @@ rule prepare_data:
     conda:
         "../../envs/lossbench.yaml"
     params:
+        code=code("prepare_data"),
         options=dataset_params,
     script:
         "../scripts/prepare_data.py"
@@ -20,7 +19,6 @@ rule prepare_data:
 
 rule make_testset:
     input:
-        code=code("make_testset"),
         data="results/{dataset}/data.npz",
     output:
         "results/{dataset}/testsets/{testset}.npz",
@@ -31,6 +29,7 @@ rule make_testset:
     conda:
         "../../envs/lossbench.yaml"
     params:
+        code=code("make_testset"),
         testset=testset_params,
     script:
         "../scripts/make_testset.py"

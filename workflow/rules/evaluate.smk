@@ -5,7 +5,6 @@
 
 rule evaluate:
     input:
-        code=code("evaluate"),
         data="results/{dataset}/data.npz",
         weights=every_run("weights.pt"),
         testsets=expand("results/{{dataset}}/testsets/{testset}.npz", testset=TESTSETS),
@@ -22,6 +21,8 @@ rule evaluate:
     resources:
         gpu=GPUS,
     params:
+        code=code("evaluate"),
         run=evaluate_params,
+        names=[f"{loss}/{optimizer}/seed{seed}" for loss, optimizer, seed in run_grid()],
     script:
         "../scripts/evaluate.py"

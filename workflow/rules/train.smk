@@ -3,7 +3,6 @@
 
 rule train:
     input:
-        code=code("train"),
         data="results/{dataset}/data.npz",
         noisy=f"results/{{dataset}}/testsets/{config['history_testset']}.npz",
     output:
@@ -26,6 +25,7 @@ rule train:
     resources:
         gpu=GPUS,
     params:
+        code=code("train"),
         run=train_params,
     script:
         "../scripts/train.py"

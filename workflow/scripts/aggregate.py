@@ -1,15 +1,18 @@
-"""Collect every run of a dataset into tidy tables (see lossbench.tables)."""
+"""Collect every run of a dataset into tidy tables (see lossbench.analysis.tables)."""
 
 from lossbench.analysis import tables
 from lossbench.plumbing.atomic import write_csv
 from lossbench.plumbing.snakejob import job
 
 with job(snakemake):
-    wildcards, inputs = snakemake.wildcards, snakemake.input
+    wildcards, inputs, params = snakemake.wildcards, snakemake.input, snakemake.params
     runs = [
-        tables.RunFiles(wildcards.dataset, loss, optimizer, int(seed), *files)
+        tables.read_run(
+            tables.RunFiles(wildcards.dataset, loss, optimizer, int(seed), *files),
+            params.testsets,
+        )
         for (loss, optimizer, seed), *files in zip(
-            snakemake.params.runs,
+            params.runs,
             inputs.history,
             inputs.status,
             inputs.evaluation,

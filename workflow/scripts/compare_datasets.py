@@ -3,18 +3,24 @@ and lossbench.report.across_datasets)."""
 
 import pandas as pd
 
-from lossbench.analysis import comparison
+from lossbench.analysis import checked, comparison
 from lossbench.plumbing.atomic import write_csv, write_text
 from lossbench.plumbing.snakejob import job
 from lossbench.report import across_datasets
 from lossbench.report.figures import ranking, style
 
 with job(snakemake):
-    runs = [pd.read_csv(path) for path in snakemake.input.runs]
-    table = comparison.ranks([pd.read_csv(path) for path in snakemake.input.evaluation], runs)
+    inputs = snakemake.input
+    study = checked.Study.of(**snakemake.params.study)
+    datasets = [
+        checked.read_tables({"runs": r, "evaluation": e, "comparisons": c}, study)
+        for r, e, c in zip(inputs.runs, inputs.evaluation, inputs.comparisons, strict=True)
+    ]
+    runs = [tables["runs"] for tables in datasets]
+    table = comparison.ranks([tables["evaluation"] for tables in datasets], runs)
     write_csv(snakemake.output.ranks, table)
     style.save(ranking.draw(table, pd.concat(runs)), snakemake.output.figure)
-    settled = comparison.beyond_noise([pd.read_csv(p) for p in snakemake.input.comparisons])
+    settled = comparison.beyond_noise([tables["comparisons"] for tables in datasets])
     sentences = across_datasets.findings(table, settled)
     print("\n".join(sentences))
     write_text(

@@ -12,6 +12,7 @@ with job(snakemake):
     specs = params["testsets"]
     scores = evaluation.score_runs(
         params["runs"],
+        snakemake.params.names,
         snakemake.input.weights,
         snakemake.input.data,
         dict(zip(specs, zip(specs.values(), snakemake.input.testsets, strict=True), strict=True)),

@@ -1,27 +1,30 @@
-"""Write one dataset's self-contained HTML report (see lossbench.report)."""
+"""Write one dataset's self-contained HTML report (see lossbench.report.html)."""
 
 from pathlib import Path
 
-import pandas as pd
-
+from lossbench.analysis import checked
 from lossbench.plumbing.atomic import write_text
 from lossbench.plumbing.snakejob import job
 from lossbench.report import html
 
 with job(snakemake):
-    inputs = snakemake.input
-    names = snakemake.params.figures
-    html = html.render(
+    inputs, params = snakemake.input, snakemake.params
+    names = params.figures
+    tables = checked.read_tables(
+        {"runs": inputs.runs, "summary": inputs.summary, "comparisons": inputs.comparisons},
+        checked.Study.of(**params.study),
+    )
+    page = html.render(
         dataset=snakemake.wildcards.dataset,
-        config=snakemake.params.config,
+        config=params.config,
         template=inputs.template,
-        summary=pd.read_csv(inputs.summary),
-        comparisons=pd.read_csv(inputs.comparisons),
-        runs=pd.read_csv(inputs.runs),
-        bench=pd.read_csv(inputs.benchmarks),
+        summary=tables["summary"],
+        comparisons=tables["comparisons"],
+        runs=tables["runs"],
+        bench=checked.benchmarks_table(inputs.benchmarks, params.jobs),
         figures=dict(zip(names, inputs.figures, strict=True)),
         captions={
             n: Path(p).read_text().strip() for n, p in zip(names, inputs.captions, strict=True)
         },
     )
-    write_text(snakemake.output[0], html)
+    write_text(snakemake.output[0], page)

@@ -1,17 +1,19 @@
-"""Seed statistics and paired loss comparisons of one dataset (see lossbench.summary)."""
+"""Seed statistics and paired loss comparisons of one dataset (see lossbench.analysis.summary)."""
 
-import pandas as pd
-
-from lossbench.analysis import summary
+from lossbench.analysis import checked, summary
 from lossbench.plumbing.atomic import write_csv
 from lossbench.plumbing.snakejob import job
 
 with job(snakemake):
-    analysis = snakemake.params.analysis
+    analysis, inputs = snakemake.params.analysis, snakemake.input
+    study = checked.Study.of(**snakemake.params.study)
+    tables = checked.read_tables(
+        {"runs": inputs.runs, "history": inputs.history, "evaluation": inputs.evaluation}, study
+    )
     summary_table, comparisons = summary.tables(
-        pd.read_csv(snakemake.input.history),
-        pd.read_csv(snakemake.input.evaluation),
-        pd.read_csv(snakemake.input.runs),
+        tables["history"],
+        tables["evaluation"],
+        tables["runs"],
         threshold=analysis["convergence_threshold"],
         k=analysis["slope_epochs"],
     )

@@ -4,17 +4,21 @@
 ``evaluation.csv``: one row per run x test set x metric.
 ``calibration.csv``: one row per run x test set x confidence bin.
 ``runs.csv``: one row per run with its status (ok or diverged, where and why).
-Figures and the report read these tables, never the runs.
+Figures and the report read these tables, never the runs. Every run's files are read with
+their shape checked (:func:`read_run`), so a damaged one is named, not aggregated.
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 
 import pandas as pd
 
+from ..train.ece import ECE_BINS
+from . import checked
+
 RUN_KEYS = ["dataset", "loss", "optimizer", "seed"]
+STATUS_KEYS = {"status", "epochs_planned", "epochs_completed"}
 
 
 @dataclass(frozen=True)
@@ -43,55 +47,83 @@ def _tagged(frame: pd.DataFrame, run: RunFiles) -> pd.DataFrame:
     return frame.assign(**run.keys())[[*RUN_KEYS, *frame.columns]]
 
 
-def history(runs: list[RunFiles]) -> pd.DataFrame:
+@dataclass(frozen=True)
+class RunTables:
+    """One run's files, read and checked against each other and the study's test sets."""
+
+    run: RunFiles
+    status: dict
+    history: pd.DataFrame
+    evaluation: pd.DataFrame
+    calibration: pd.DataFrame
+
+
+def read_run(run: RunFiles, testsets: list[str]) -> RunTables:
+    """A run's four files; a garbled or short one is named with the fix (delete, rerun)."""
+    status = checked.read_json(run.status)
+    if not isinstance(status, dict) or not STATUS_KEYS <= set(status):
+        raise checked.damaged(run.status, f"lacks one of the keys {', '.join(sorted(STATUS_KEYS))}")
+    history = checked.read_csv(run.history, ["epoch", "phase", "phase_optimizer"])
+    if history["epoch"].tolist() != list(range(1, status["epochs_completed"] + 1)):
+        raise checked.damaged(
+            run.history,
+            f"holds {len(history)} epochs; its status.json says {status['epochs_completed']}",
+        )
+    evaluation = checked.read_csv(run.evaluation, ["testset", "noise", "level"])
+    if evaluation["testset"].tolist() != testsets:
+        raise checked.damaged(run.evaluation, f"does not hold one row per test set ({testsets})")
+    calibration = checked.read_csv(run.calibration, checked.COLUMNS["calibration"][4:])
+    if len(calibration) != len(testsets) * ECE_BINS:
+        raise checked.damaged(
+            run.calibration, f"holds {len(calibration)} bins, not {ECE_BINS} per test set"
+        )
+    return RunTables(run, status, history, evaluation, calibration)
+
+
+def history(runs: list[RunTables]) -> pd.DataFrame:
     frames = []
-    for run in runs:
-        wide = pd.read_csv(run.history)
-        long = wide.melt(
+    for read in runs:
+        long = read.history.melt(
             id_vars=["epoch", "phase", "phase_optimizer"], var_name="series", value_name="value"
         )
         # not expand=True: a run that diverged in its first epoch has no rows to split
         parts = long.pop("series").str.split("_", n=1)
         long["split"], long["metric"] = parts.str[0], parts.str[1]
         frames.append(
-            _tagged(long[["epoch", "phase", "phase_optimizer", "split", "metric", "value"]], run)
+            _tagged(
+                long[["epoch", "phase", "phase_optimizer", "split", "metric", "value"]], read.run
+            )
         )
     return pd.concat(frames, ignore_index=True).sort_values(
         [*RUN_KEYS, "epoch", "split", "metric"], kind="stable"
     )
 
 
-def evaluation(runs: list[RunFiles]) -> pd.DataFrame:
+def evaluation(runs: list[RunTables]) -> pd.DataFrame:
     frames = []
-    for run in runs:
-        wide = pd.read_csv(run.evaluation)
-        long = wide.melt(
+    for read in runs:
+        long = read.evaluation.melt(
             id_vars=["testset", "noise", "level"], var_name="metric", value_name="value"
         )
-        frames.append(_tagged(long, run))
+        frames.append(_tagged(long, read.run))
     return pd.concat(frames, ignore_index=True)
 
 
-def calibration(runs: list[RunFiles]) -> pd.DataFrame:
-    return pd.concat(
-        [_tagged(pd.read_csv(run.calibration), run) for run in runs], ignore_index=True
-    )
+def calibration(runs: list[RunTables]) -> pd.DataFrame:
+    return pd.concat([_tagged(read.calibration, read.run) for read in runs], ignore_index=True)
 
 
-def statuses(runs: list[RunFiles]) -> pd.DataFrame:
-    rows = []
-    for run in runs:
-        with open(run.status) as handle:
-            status = json.load(handle)
-        rows.append(
-            {
-                **run.keys(),
-                "status": status["status"],
-                "epochs_planned": status["epochs_planned"],
-                "epochs_completed": status["epochs_completed"],
-                "diverged_epoch": status.get("diverged_epoch"),
-                "reason": status.get("reason", ""),
-            }
-        )
+def statuses(runs: list[RunTables]) -> pd.DataFrame:
+    rows = [
+        {
+            **read.run.keys(),
+            "status": read.status["status"],
+            "epochs_planned": read.status["epochs_planned"],
+            "epochs_completed": read.status["epochs_completed"],
+            "diverged_epoch": read.status.get("diverged_epoch"),
+            "reason": read.status.get("reason", ""),
+        }
+        for read in runs
+    ]
     # an epoch number stays an integer (not 3.0) although runs that did not diverge have none
     return pd.DataFrame(rows).astype({"diverged_epoch": "Int64"})

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from ..plumbing.atomic import atomic_path
-from ..plumbing.errors import DamagedFileError
+from ..plumbing.errors import DamagedFileError, delete_and_rerun
 
 
 def save(path: str | Path, **arrays: np.ndarray) -> None:
@@ -29,5 +29,5 @@ def load(path: str | Path, keys: tuple[str, ...]) -> dict[str, np.ndarray]:
     except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as err:
         raise DamagedFileError(
             f"cannot read '{path}' ({type(err).__name__}: {err}). The file is damaged or from "
-            f"another version: delete it and rerun snakemake to rebuild it."
+            f"another version: {delete_and_rerun(path)}."
         ) from None

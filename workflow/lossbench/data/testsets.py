@@ -29,8 +29,9 @@ def _rng(spec: dict, noise_seed: int) -> np.random.Generator:
     return np.random.default_rng([noise_seed, tag])
 
 
-def make(data: dict[str, np.ndarray], spec: dict, noise_seed: int) -> np.ndarray:
-    """The normalised float32 test images of ``data`` corrupted as ``spec`` says."""
+def make(data: dict[str, np.ndarray], spec: dict, noise_seed: int | None) -> np.ndarray:
+    """The normalised float32 test images of ``data`` corrupted as ``spec`` says (the clean
+    set needs no ``noise_seed``)."""
     mean, std = data["mean"], data["std"]
     clean = normalise(data["test_x"], mean, std)
     kind = spec["type"]

@@ -1,14 +1,19 @@
 """The source files a job runs: its modules and every lossbench module they import, transitively.
 
-The rules list these files as inputs, so that editing any module a job executes reruns that
-job, and editing one it never runs reruns nothing. Found by reading the imports (``ast``), not
-by importing: the Snakefile must not import torch or matplotlib. Imports inside functions
-count too, and so does every package ``__init__`` on the way to a module (Python runs them).
+The rules pass a digest of these files as a parameter, so that editing any module a job
+executes reruns that job, and editing one it never runs reruns nothing (as a parameter, not as
+inputs: a job's header on the console stays short, and only a change of content counts).
+Found by reading the imports (``ast``), not by importing: the Snakefile must not import torch
+or matplotlib. Imports inside functions count too, and so does every package ``__init__`` on
+the way to a module (Python runs them).
 """
 
 from __future__ import annotations
 
 import ast
+import hashlib
+import os
+from collections.abc import MutableMapping
 from functools import cache
 from pathlib import Path
 
@@ -85,3 +90,23 @@ def closure(*modules: str) -> list[Path]:
         todo += [".".join(parts[:i]) for i in range(len(parts))]  # the packages on the way
         todo += imports(module)
     return sorted(path_of(module) for module in seen)
+
+
+def digest(files: list[Path]) -> str:
+    """A short digest of the files' paths (relative to the package) and contents."""
+    hashed = hashlib.sha256()
+    for path in sorted(files):
+        hashed.update(str(path.relative_to(PACKAGE)).encode() + b"\0" + path.read_bytes())
+    return hashed.hexdigest()[:16]
+
+
+def jobs_import_this_package(environ: MutableMapping[str, str] = os.environ) -> None:
+    """Put this package's folder first on ``PYTHONPATH``, which child processes inherit.
+
+    On a job's ``sys.path``, ``PYTHONPATH`` comes before site-packages, so every job imports
+    the lossbench of the workflow it belongs to, whatever else is installed (an editable
+    install of another checkout, say); Snakemake itself only appends a script's folder.
+    """
+    own = str(PACKAGE.parent)
+    rest = [p for p in environ.get("PYTHONPATH", "").split(os.pathsep) if p and p != own]
+    environ["PYTHONPATH"] = os.pathsep.join([own, *rest])

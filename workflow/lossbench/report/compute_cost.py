@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from ..analysis import checked
+
 
 def job_of(path: str | Path, root: str | Path) -> tuple[str, str]:
     """(rule, job) from a benchmark path below ``root``; job is '' for one-job rules."""
@@ -23,7 +25,7 @@ def table(dataset: str, paths: list[str], root: str) -> pd.DataFrame:
     for path in paths:
         rule, job = job_of(path, root)
         # Snakemake writes "NA" for what it could not measure; pandas reads that as NaN.
-        measured = pd.read_csv(path, sep="\t").iloc[-1]
+        measured = checked.read_csv(path, ["s", "max_rss", "cpu_time"], sep="\t").iloc[-1]
         rows.append(
             {
                 "dataset": dataset,

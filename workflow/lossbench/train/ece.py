@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import numpy as np
 
+#: equal-width confidence bins of the calibration tables and the ECE
+ECE_BINS = 15
+
 
 def expected_calibration_error(bins) -> float:
     """sum_b (n_b / N) |accuracy_b - confidence_b| over non-empty bins.

@@ -15,10 +15,8 @@ import torch.nn.functional as F
 from ..data import arrays, testsets
 from ..plumbing.atomic import write_rows
 from . import losses, models, weights
-from .ece import expected_calibration_error
+from .ece import ECE_BINS, expected_calibration_error
 from .losses import LossFn
-
-ECE_BINS = 15
 
 
 @torch.no_grad()
@@ -80,6 +78,7 @@ def evaluate(model: torch.nn.Module, loss_fn: LossFn, x: torch.Tensor, y: torch.
 
 def score_runs(
     runs: list[dict],
+    names: list[str],
     weight_files: list[str],
     data: str,
     testset_files: dict[str, tuple[dict, str]],
@@ -88,7 +87,8 @@ def score_runs(
 ) -> list[tuple[list[dict], list[dict]]]:
     """(metric rows, calibration-bin rows) of every run on every test set.
 
-    ``runs`` holds each run's ``model`` and ``loss`` spec, ``weight_files`` its weights;
+    ``runs`` holds each run's ``model`` and ``loss`` spec, ``names`` its name for the log,
+    ``weight_files`` its weights;
     ``testset_files`` maps a test set's name to (its spec, its ``.npz``). Test sets are read
     one at a time (7 MNIST-sized ones together would be 220 MB); each model is scored on each.
     """
@@ -110,7 +110,9 @@ def score_runs(
                 {"testset": name, **dict(zip(bins, values, strict=True))}
                 for values in zip(*bins.values(), strict=True)
             ]
-        log(f"{name}: accuracy of each run {[rows[-1]['accuracy'] for rows, _ in scores]}")
+        accuracies = [rows[-1]["accuracy"] for rows, _ in scores]
+        named = (f"{n} {a:.4f}" for n, a in zip(names, accuracies, strict=True))
+        log(f"{name} accuracy: {', '.join(named)}")
     return scores
 
 

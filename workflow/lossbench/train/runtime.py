@@ -10,6 +10,7 @@ import os
 import torch
 
 from ..plumbing import numerics
+from ..plumbing.errors import ConfigError
 
 
 def resolve_device(name: str) -> torch.device:
@@ -17,7 +18,10 @@ def resolve_device(name: str) -> torch.device:
     if name == "auto":
         name = "cuda" if torch.cuda.is_available() else "cpu"
     if name == "cuda" and not torch.cuda.is_available():
-        raise RuntimeError("device: cuda was asked for, but torch sees no CUDA device")
+        raise ConfigError(
+            "device = cuda, but torch sees no CUDA device here; allowed here: auto or cpu "
+            "(e.g. snakemake --config device=auto)"
+        )
     return torch.device(name)
 
 

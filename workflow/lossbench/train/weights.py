@@ -8,7 +8,7 @@ from pathlib import Path
 import torch
 
 from ..plumbing.atomic import atomic_path
-from ..plumbing.errors import DamagedFileError
+from ..plumbing.errors import DamagedFileError, delete_and_rerun
 
 
 def save(path: str | Path, state_dict: dict) -> None:
@@ -40,10 +40,12 @@ def load(path: str | Path) -> dict:
     except Exception as err:  # torch raises many types for a damaged pickle/zip
         raise DamagedFileError(
             f"cannot read weights '{path}' ({type(err).__name__}: {err}). The file is damaged: "
-            f"delete it and rerun snakemake to retrain that run."
+            f"{delete_and_rerun(path, 'that run is retrained')}."
         ) from None
     if not isinstance(state, dict):
-        raise DamagedFileError(f"'{path}' holds no state_dict: delete it and rerun snakemake.")
+        raise DamagedFileError(
+            f"'{path}' holds no state_dict: {delete_and_rerun(path, 'that run is retrained')}."
+        )
     return state
 
 
@@ -56,6 +58,6 @@ def load_into(model: torch.nn.Module, path: str | Path) -> torch.nn.Module:
         first = str(err).splitlines()[1].strip() if "\n" in str(err) else str(err)
         raise DamagedFileError(
             f"weights '{path}' do not fit the configured model ({first}); they were trained "
-            f"with another model config: delete the file and rerun snakemake to retrain that run."
+            f"with another model config: {delete_and_rerun(path, 'that run is retrained')}."
         ) from None
     return model
