@@ -14,7 +14,13 @@ sys.path.insert(0, str(Path(__file__).parent))
 from conftest import TINY_CONFIG, snakemake, write_config  # noqa: E402
 
 SAMPLES = Path(__file__).parent / "data" / "rules"
-KEEP = ["data.npz", "testsets/*.npz", "runs/*/*/*/*.csv", "runs/*/*/*/*.json", "runs/*/*/*/*.pt"]
+RUN = "runs/*/*/*/*/*"  # condition/loss/optimizer/lr/seed
+KEEP = [
+    "data.npz",
+    "testsets/*.npz",
+    "conditions/*.npz",
+    *(f"{RUN}/*.{x}" for x in ("csv", "json", "pt")),
+]
 
 
 def main() -> None:

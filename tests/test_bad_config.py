@@ -106,12 +106,12 @@ CASES = [
     (
         "unknown top-level key",
         {"learning_rate": 0.1},
-        ["learning_rate", "batch_size, data, datasets"],
+        ["learning_rate", "batch_size, condition_seed, conditions, data, datasets"],
     ),
     (
         "unknown key in a loss",
         {"losses": {"ce": {"type": "cross_entropy", "gama": 2}}},
-        ["losses.ce.gama", "only the keys type"],
+        ["losses.ce.gama", "only the keys alpha, type"],
     ),
     (
         "unknown key in an optimizer",

@@ -1,7 +1,6 @@
 """Tables and per-run files are read with their shape checked: a damaged one is named with the
 fix (a command), never read as if whole. Built on the sample tables of a real small study."""
 
-import itertools
 import shutil
 from types import SimpleNamespace
 
@@ -10,14 +9,16 @@ import pytest
 import yaml
 from test_report import ANALYSIS
 
+from conftest import REPO
+from lossbench import study
 from lossbench.analysis import checked, summary
+from lossbench.config import fill_defaults
 from lossbench.plumbing.errors import DamagedFileError
 from lossbench.plumbing.snakejob import job
 
-CONFIG = yaml.safe_load((ANALYSIS / "config.yaml").read_text())
-STUDY = checked.Study.of(
-    itertools.product(CONFIG["losses"], CONFIG["optimizers"], CONFIG["seeds"]), CONFIG["testsets"]
-)
+SCHEMA = yaml.safe_load((REPO / "workflow/schemas/config.schema.yaml").read_text())
+CONFIG = fill_defaults(yaml.safe_load((ANALYSIS / "config.yaml").read_text()), SCHEMA)
+STUDY = checked.Study.of(study.run_grid(CONFIG), CONFIG["testsets"])
 
 
 @pytest.fixture
@@ -59,7 +60,7 @@ def test_a_table_cut_short_is_named_with_the_command_that_fixes_it(tables, name)
 def test_a_run_missing_from_the_runs_table_is_named(tables):
     runs = pd.read_csv(tables["runs"])
     runs.iloc[1:].to_csv(tables["runs"], index=False)
-    with pytest.raises(DamagedFileError, match=r"misses runs ce/sgd/0"):
+    with pytest.raises(DamagedFileError, match=r"misses runs clean/ce/sgd/0.1/0"):
         checked.read_tables(tables, STUDY)
 
 

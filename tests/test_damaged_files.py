@@ -25,8 +25,8 @@ CONFIG = {
     "optimizers": {"adam": {"type": "adam"}},
     "testsets": {"clean": {"type": "clean"}, "gaussian": {"type": "gaussian", "sigma": 1.0}},
 }
-RUN = "results/digits/runs/ce/adam/seed0"
-TRAIN_LOG = "results/digits/logs/train/ce/adam/seed0.log"
+RUN = "results/digits/runs/clean/ce/adam/lr0.001/seed0"
+TRAIN_LOG = "results/digits/logs/train/clean/ce/adam/lr0.001/seed0.log"
 TABLES = "results/digits/tables"
 
 

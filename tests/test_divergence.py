@@ -45,7 +45,7 @@ def test_diverged_runs_are_recorded_and_the_grid_completes(tmp_path):
         "adam_then_absurd": ("diverged", 2, "3"),
     }
     for optimizer, (status, completed, diverged_epoch) in expected.items():
-        run = results / f"runs/ce/{optimizer}/seed0"
+        (run,) = results.glob(f"runs/clean/ce/{optimizer}/lr*/seed0")
         recorded = json.loads((run / "status.json").read_text())
         history = _rows(run / "history.csv")
         table = runs[optimizer]
@@ -54,6 +54,7 @@ def test_diverged_runs_are_recorded_and_the_grid_completes(tmp_path):
         assert table["diverged_epoch"] == diverged_epoch
         assert [int(row["epoch"]) for row in history] == list(range(1, completed + 1))
         values = [v for row in history for k, v in row.items() if k.startswith(SERIES)]
+        assert all(row["corrupted_memorised"] == "" for row in history)  # nothing corrupted
         assert len(values) == 8 * completed and all(math.isfinite(float(v)) for v in values)
         if status == "diverged":
             assert recorded["diverged_epoch"] == int(diverged_epoch)

@@ -75,8 +75,10 @@ def test_pooled_bins_weight_by_count():
     seeds = pd.DataFrame(
         {
             "dataset": "d",
+            "condition": "clean",
             "loss": "ce",
             "optimizer": "sgd",
+            "lr": 0.1,
             "seed": [0, 1],
             "testset": "clean",
             "bin": 7,
@@ -144,7 +146,16 @@ def history_of_one_run() -> pd.DataFrame:
         "noisy_acc": [0.4, 0.6, 0.6],
     }
     rows = [
-        {"dataset": "d", "loss": "ce", "optimizer": "sgd", "seed": 0, "epoch": e + 1, "phase": 1}
+        {
+            "dataset": "d",
+            "condition": "clean",
+            "loss": "ce",
+            "optimizer": "sgd",
+            "lr": 0.1,
+            "seed": 0,
+            "epoch": e + 1,
+            "phase": 1,
+        }
         | {"phase_optimizer": "sgd", "split": name.split("_")[0], "metric": name.split("_")[1]}
         | {"value": values[e]}
         for name, values in wide.items()
@@ -157,8 +168,10 @@ def test_run_metrics_of_a_hand_made_run():
     evaluation = pd.DataFrame(
         {
             "dataset": "d",
+            "condition": "clean",
             "loss": "ce",
             "optimizer": "sgd",
+            "lr": 0.1,
             "seed": 0,
             "testset": ["clean", "clean", "g1", "g2"],
             "noise": ["clean", "clean", "gaussian", "gaussian"],
@@ -228,7 +241,7 @@ def test_benchmarks_table_names_rule_and_job():
     paths = sorted(str(p) for p in root.rglob("*.tsv"))
     table = compute_cost.table("digits", paths, str(root))
     train = table[table["rule"] == "train"]
-    assert len(train) == 12 and "ce/sgd/seed0" in set(train["job"])
+    assert len(train) == 12 and "clean/ce/sgd/lr0.1/seed0" in set(train["job"])
     assert (table.loc[table["rule"] == "aggregate", "job"] == "").all()
     assert (table["seconds"] > 0).all()
     # memory is sampled, so sub-second jobs may show 0; a training job holds torch (> 50 MB)

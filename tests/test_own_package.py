@@ -23,7 +23,7 @@ CONFIG = {
     "losses": {"ce": {"type": "cross_entropy"}},
     "optimizers": {"sgd": TINY_CONFIG["optimizers"]["sgd"]},
 }
-FIGURE = "results/digits/figures/calibration.png"
+FIGURE = "results/digits/figures/clean/calibration.png"
 
 
 def shared_environment(tmp_path: Path, other: Path) -> Path:
@@ -75,8 +75,8 @@ def test_jobs_import_their_own_workflows_package(tmp_path):
     env.pop("PYTHONPATH", None)
     failed = subprocess.run([*command, FIGURE], capture_output=True, text=True, env=env)
     assert failed.returncode != 0, "the job ran the installed checkout's module"
-    log = (work / "results/digits/logs/figure/calibration.log").read_text()
+    log = (work / "results/digits/logs/figure/clean/calibration.log").read_text()
     assert "edited in the tested workflow" in log and str(tested) in log
     # the other figures run this workflow's code too, and succeed
-    other_figure = "results/digits/figures/test_accuracy.png"
+    other_figure = "results/digits/figures/clean/test_accuracy.png"
     subprocess.run([*command, other_figure], check=True, capture_output=True, env=env)

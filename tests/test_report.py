@@ -25,8 +25,10 @@ TEMPLATE = REPO / "workflow" / "report" / "report.html.j2"
 def stats_row(loss, mean, std, n=3, metric="final_test_acc", optimizer="sgd"):
     return {
         "dataset": "d",
+        "condition": "clean",
         "loss": loss,
         "optimizer": optimizer,
+        "lr": 0.1,
         "runs": n,
         "diverged": 0,
         "metric": metric,
@@ -46,7 +48,9 @@ def test_ranking_names_the_best_loss_and_judges_each_difference_by_its_ci():
     )
     comparisons = pd.DataFrame(
         {
+            "condition": "clean",
             "optimizer": "sgd",
+            "lr": 0.1,
             "metric": "final_test_acc",
             "loss_a": ["mae", "mae", "ce"],
             "loss_b": ["ce", "focal", "focal"],
@@ -55,7 +59,9 @@ def test_ranking_names_the_best_loss_and_judges_each_difference_by_its_ci():
             "verdict": ["b better", "b better", "within seed noise"],
         }
     )
-    sentence = findings.ranking(table, comparisons, "sgd", "final_test_acc", "is most accurate")
+    sentence = findings.ranking(
+        table, comparisons, ("clean", "sgd", 0.1), "final_test_acc", "is most accurate"
+    )
     assert sentence == (
         "Under sgd, ce is most accurate (97.3 % ± 0.40, 3 seeds); "
         "vs mae: better beyond seed noise (paired 95 % CI 15.0 to 20.0 pp); "
@@ -65,7 +71,7 @@ def test_ranking_names_the_best_loss_and_judges_each_difference_by_its_ci():
     nll = pd.DataFrame(
         [stats_row("mae", 1.3, 0.1, metric="nll"), stats_row("ce", 0.2, 0.1, metric="nll")]
     )
-    assert findings.ranking(nll, comparisons.iloc[:0], "sgd", "nll", "wins") == (
+    assert findings.ranking(nll, comparisons.iloc[:0], ("clean", "sgd", 0.1), "nll", "wins") == (
         "Under sgd, ce wins (0.20 nats ± 0.10, 3 seeds)."
     )
 
@@ -117,7 +123,7 @@ def test_report_holds_every_figure_the_summary_and_the_cost(sample):
         comparisons=tables["comparisons"],
         runs=tables["runs"],
         bench=tables["bench"],
-        figures=paths,
+        figures={"clean": paths},
         captions={name: f"caption of {name}" for name in paths},
     )
     for name in figures.FIGURES:
@@ -161,12 +167,12 @@ def test_figures_and_report_end_to_end_and_rerun_per_figure(tmp_path):
     work.mkdir()
     write_config(work, TINY_CONFIG)
     results = work / "results" / "digits"
-    run(repo, work, "results/digits/figures/test_accuracy.png")  # one figure alone
-    assert (results / "figures" / "test_accuracy.png").exists()
+    run(repo, work, "results/digits/figures/clean/test_accuracy.png")  # one figure alone
+    assert (results / "figures" / "clean" / "test_accuracy.png").exists()
     assert not (results / "report.html").exists()
     run(repo, work)  # the default target: every figure and the report
     for name in figures.FIGURES:
-        assert (results / "figures" / f"{name}.png").stat().st_size > 15_000
+        assert (results / "figures" / "clean" / f"{name}.png").stat().st_size > 15_000
     html = (results / "report.html").read_text()
     assert html.count("data:image/png;base64,") == len(figures.FIGURES)
     # the benchmark files of the other rules' jobs are inputs of the compute-cost table

@@ -24,8 +24,8 @@ CONFIG = {
     "epochs": 30,
     "batch_size": 4,
 }
-RUN = "results/digits/runs/ce/adam/seed0"
-LOG = "results/digits/logs/train/ce/adam/seed0.log"
+RUN = "results/digits/runs/clean/ce/adam/lr0.001/seed0"
+LOG = "results/digits/logs/train/clean/ce/adam/lr0.001/seed0.log"
 OUTPUTS = ("history.csv", "weights.pt", "status.json")
 
 

@@ -18,7 +18,7 @@ import torch
 from conftest import TINY_CONFIG, snakemake, write_config
 
 SAMPLES = Path(__file__).parent / "data" / "rules"
-RUN = "results/digits/runs/ce/sgd/seed0"
+RUN = "results/digits/runs/clean/ce/sgd/lr0.1/seed0"
 
 
 def run_rule(tmp_path: Path, rule: str, targets: list[str], inputs: list[str]) -> Path:
@@ -63,12 +63,8 @@ def test_make_testset(tmp_path):
 
 def test_train(tmp_path):
     outputs = [f"{RUN}/history.csv", f"{RUN}/weights.pt", f"{RUN}/status.json"]
-    run_rule(
-        tmp_path,
-        "train",
-        outputs,
-        ["results/digits/data.npz", "results/digits/testsets/gaussian.npz"],
-    )
+    inputs = ["results/digits/data.npz", "results/digits/testsets/gaussian.npz"]
+    run_rule(tmp_path, "train", outputs, [*inputs, "results/digits/conditions/clean.npz"])
     history = pd.read_csv(tmp_path / RUN / "history.csv")
     assert history["epoch"].tolist() == [1, 2]
     assert history["test_acc"].iloc[-1] > 0.8
@@ -76,7 +72,11 @@ def test_train(tmp_path):
     assert json.loads((tmp_path / RUN / "status.json").read_text())["status"] == "ok"
     state = torch.load(tmp_path / RUN / "weights.pt", weights_only=True)
     assert state["1.weight"].shape == (128, 64)
-    log = (tmp_path / "results/digits/logs/train/ce/sgd/seed0.log").read_text().splitlines()
+    log = (
+        (tmp_path / "results/digits/logs/train/clean/ce/sgd/lr0.1/seed0.log")
+        .read_text()
+        .splitlines()
+    )
     assert [line.split()[1] for line in log if line.startswith("epoch ")] == ["1/2", "2/2"]
     # the Snakefile pinned the job's code paths (deterministic: portable, the default)
     assert log[0].startswith("ATen CPU capability AVX2 (ATEN_CPU_CAPABILITY=avx2, MKL_CBWR=COMPAT")
@@ -93,7 +93,8 @@ def test_evaluate(tmp_path):
     inputs = [
         "results/digits/data.npz",
         "results/digits/testsets/*.npz",
-        "results/digits/runs/*/*/*/weights.pt",
+        "results/digits/conditions/*.npz",
+        "results/digits/runs/*/*/*/*/*/weights.pt",
     ]
     run_rule(tmp_path, "evaluate", outputs, inputs)
     evaluation = pd.read_csv(tmp_path / RUN / "evaluation.csv").set_index("testset")
@@ -111,7 +112,7 @@ def test_evaluate(tmp_path):
     # the log names every run beside its accuracy
     log = (tmp_path / "results/digits/logs/evaluate.log").read_text()
     clean = next(line for line in log.splitlines() if line.startswith("clean accuracy: "))
-    assert f"ce/sgd/seed0 {evaluation.loc['clean', 'accuracy']:.4f}" in clean
+    assert f"clean/ce/sgd/lr0.1/seed0 {evaluation.loc['clean', 'accuracy']:.4f}" in clean
     assert clean.count("/seed0 ") == 4
 
 
@@ -122,19 +123,20 @@ def test_aggregate(tmp_path):
         tmp_path,
         "aggregate",
         outputs,
-        ["results/digits/runs/*/*/*/*.csv", "results/digits/runs/*/*/*/*.json"],
+        ["results/digits/runs/*/*/*/*/*/*.csv", "results/digits/runs/*/*/*/*/*/*.json"],
     )
     tables = {name: pd.read_csv(tmp_path / out) for name, out in zip(names, outputs, strict=True)}
     runs = tables["runs"]
     assert len(runs) == 4 and set(runs["status"]) == {"ok"}
     history = tables["history"]
-    assert {"dataset", "loss", "optimizer", "seed", "epoch", "split", "metric", "value"} <= set(
-        history
-    )
-    assert len(history) == 4 * 2 * 8  # runs x epochs x (train loss, acc + test, noisy x 3)
-    assert set(history["split"]) == {"train", "test", "noisy"}
+    keys = {"dataset", "condition", "loss", "optimizer", "lr", "seed", "epoch", "split", "metric"}
+    assert keys | {"value"} <= set(history)
+    # runs x epochs x (train loss, acc + test, noisy x 3 + corrupted memorised, true)
+    assert len(history) == 4 * 2 * 10
+    assert set(history["split"]) == {"train", "test", "noisy", "corrupted"}
+    assert history.query("split == 'corrupted'")["value"].isna().all()  # clean: none
     evaluation = tables["evaluation"]
-    assert len(evaluation) == 4 * 3 * 5  # runs x test sets x metrics
+    assert len(evaluation) == 4 * 3 * 8  # runs x test sets x metrics
     one = evaluation.query(
         "loss == 'ce' and optimizer == 'sgd' and testset == 'clean' and metric == 'accuracy'"
     )
@@ -145,7 +147,8 @@ def test_aggregate(tmp_path):
 def test_cuda_asked_for_without_a_gpu_names_the_command_that_works(tmp_path):
     """The message's advice, run as written, trains the run."""
     outputs = [f"{RUN}/history.csv"]
-    for pattern in ["results/digits/data.npz", "results/digits/testsets/gaussian.npz"]:
+    inputs = ["data.npz", "testsets/gaussian.npz", "conditions/clean.npz"]
+    for pattern in (f"results/digits/{name}" for name in inputs):
         target = tmp_path / pattern
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(SAMPLES / pattern, target)

@@ -30,13 +30,14 @@ def test_sequential_optimizer_trains_one_model_through_its_phases(tmp_path):
         ],
     }
     snakemake(tmp_path, configfile=write_config(tmp_path, config))
-    runs = tmp_path / "results/digits/runs/ce"
-    sequential = pd.read_csv(runs / "sgd_then_adam/seed0/history.csv")
+    runs = tmp_path / "results/digits/runs/clean/ce"
+    # a list of phases runs at its first phase's learning rate
+    sequential = pd.read_csv(runs / "sgd_then_adam/lr0.1/seed0/history.csv")
     assert sequential["epoch"].tolist() == [1, 2, 3, 4]
     assert sequential["phase"].tolist() == [1, 1, 2, 2]
     assert sequential["phase_optimizer"].tolist() == ["sgd", "sgd", "adam", "adam"]
     # phase 1 is exactly the fresh SGD run; phase 2 continues from its weights
-    alone = pd.read_csv(runs / "sgd/seed0/history.csv")
+    alone = pd.read_csv(runs / "sgd/lr0.1/seed0/history.csv")
     pd.testing.assert_frame_equal(sequential.iloc[:2], alone)
     history = pd.read_csv(tmp_path / "results/digits/tables/history.csv")
     assert set(history.query("optimizer == 'sgd_then_adam'")["phase"]) == {1, 2}

@@ -34,8 +34,8 @@ def test_tiny_study_runs_every_job(finished_study):
     jobs = planned_jobs(result.stdout + result.stderr)
     assert jobs["train"] == 4 and jobs["prepare_data"] == 1 and jobs["make_testset"] == 3
     for loss in TINY_CONFIG["losses"]:
-        for optimizer in TINY_CONFIG["optimizers"]:
-            run = workdir / f"results/digits/runs/{loss}/{optimizer}/seed0"
+        for optimizer, lr in (("sgd", 0.1), ("adam", 0.001)):
+            run = workdir / f"results/digits/runs/clean/{loss}/{optimizer}/lr{lr}/seed0"
             assert (run / "history.csv").exists() and (run / "evaluation.csv").exists()
     assert (workdir / "results/digits/tables/history.csv").exists()
 
@@ -95,7 +95,15 @@ RERUN_TABLE = {
     ),
     "`data.test_fraction`, `data.split_seed`": (
         changed((("data", "split_seed"), 1)),
-        {"prepare_data": 1, "make_testset": 3, "train": 4, "evaluate": 1, **DOWNSTREAM, **ALL},
+        {
+            "prepare_data": 1,
+            "make_testset": 3,
+            "make_condition": 1,
+            "train": 4,
+            "evaluate": 1,
+            **DOWNSTREAM,
+            **ALL,
+        },
     ),
     "`analysis.convergence_threshold`, `analysis.slope_epochs`": (
         changed((("analysis", "slope_epochs"), 3)),
@@ -141,7 +149,7 @@ def test_a_change_reruns_what_the_docs_say(finished_study, row):
 def test_one_evaluation_csv_is_the_dataset_evaluation_job(finished_study):
     """As the README says: every run's evaluation.csv comes from one job that scores them all."""
     workdir, _ = finished_study
-    target = "results/digits/runs/ce/sgd/seed0/evaluation.csv"
+    target = "results/digits/runs/clean/ce/sgd/lr0.1/seed0/evaluation.csv"
     (workdir / target).unlink()
     config = workdir / "config.yaml"
     assert planned_jobs(snakemake(workdir, "-n", target, configfile=config).stdout) == {

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import copy
-import itertools
 import platform
 import sys
 from pathlib import Path
@@ -26,7 +25,7 @@ from conftest import REPO, TINY_CONFIG  # noqa: E402 (conftest pins the numerics
 
 SAMPLES = TESTS / "data" / "rules"
 #: the files a CPU's arithmetic decides (the rest of a study is made from them)
-COMPARED = ("*.npz", "testsets/*.npz", "runs/*/*/*/*")
+COMPARED = ("*.npz", "testsets/*.npz", "conditions/*.npz", "runs/*/*/*/*/*/*")
 
 
 def cpu_features() -> str:
@@ -43,7 +42,7 @@ def make(out: Path, config: dict = TINY_CONFIG) -> list[Path]:
 
     from lossbench import study
     from lossbench.config import validate
-    from lossbench.data import arrays, datasets, testsets
+    from lossbench.data import arrays, conditions, datasets, testsets
     from lossbench.train import evaluation, loop, runtime
 
     schema = yaml.safe_load((REPO / "workflow/schemas/config.schema.yaml").read_text())
@@ -61,21 +60,38 @@ def make(out: Path, config: dict = TINY_CONFIG) -> list[Path]:
         arrays.save(path, x=testsets.make(data, spec, config["noise_seed"]), y=data["test_y"])
         testset_files[name] = (spec, str(path))
     noisy = testset_files[config["history_testset"]][1]
-    grid = list(itertools.product(config["losses"], config["optimizers"], config["seeds"]))
-    runs = [root / "runs" / loss / optimizer / f"seed{seed}" for loss, optimizer, seed in grid]
-    for (loss, optimizer, seed), run in zip(grid, runs, strict=True):
-        params = study.train_params(config, dataset, loss, optimizer)
+    labels = arrays.load(data_path, ("train_y", "classes"))
+    condition_files = {}
+    for name in config["conditions"]:
+        condition_files[name] = root / "conditions" / f"{name}.npz"
+        made = conditions.from_params(
+            labels["train_y"],
+            int(labels["classes"].size),
+            study.condition_params(config, dataset, name),
+        )
+        arrays.save(condition_files[name], **made)
+    grid = study.run_grid(config)
+    runs = [root / study.RUN_DIR.format(**study.run_fields(run)) for run in grid]
+    for (condition, loss, optimizer, lr, seed), run in zip(grid, runs, strict=True):
+        params = study.train_params(config, dataset, loss, optimizer, lr)
         outcome = loop.train_files(
-            params, seed, str(data_path), noisy, device=device, log=lambda _: None
+            params,
+            seed,
+            str(data_path),
+            noisy,
+            str(condition_files[condition]),
+            device=device,
+            log=lambda _: None,
         )
         loop.save(outcome, run / "history.csv", run / "weights.pt", run / "status.json")
     scores = evaluation.score_runs(
-        study.evaluate_params(config, dataset, [loss for loss, _, _ in grid])["runs"],
-        [f"{loss}/{optimizer}/seed{seed}" for loss, optimizer, seed in grid],
+        study.evaluate_params(config, dataset, [run[1] for run in grid])["runs"],
+        [study.RUN_NAME.format(**study.run_fields(run)) for run in grid],
         [str(run / "weights.pt") for run in runs],
         str(data_path),
         testset_files,
         device,
+        [str(condition_files[run[0]]) for run in grid],
     )
     evaluation.save_scores(
         scores, [run / "evaluation.csv" for run in runs], [run / "calibration.csv" for run in runs]

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import copy
-import itertools
 import math
 import sys
 import time
@@ -66,9 +65,9 @@ def measure(device_name: str, epochs: int, model: str) -> list[dict]:
     test_x = torch.from_numpy(testsets.make(data, {"type": "clean"}, noise_seed)).to(where)
     test_y = torch.from_numpy(data["test_y"]).to(where)
     rows = []
-    grid = itertools.product(config["losses"], config["optimizers"], config["seeds"])
-    for loss, optimizer, seed in grid:
-        params = study.train_params(config, "digits", loss, optimizer)
+    grid = [(loss, optimizer, lr, seed) for _, loss, optimizer, lr, seed in study.run_grid(config)]
+    for loss, optimizer, lr, seed in grid:
+        params = study.train_params(config, "digits", loss, optimizer, lr)
         tic = time.perf_counter()
         outcome = loop.train_with(
             params,
@@ -105,7 +104,11 @@ def first_run_on_cuda(epochs: int, model: str, batch_size: int) -> tuple[list[di
     runtime.configure(config["threads"], config["deterministic"])
     data, noisy = study_data(config)
     loss, optimizer = next(iter(config["losses"])), next(iter(config["optimizers"]))
-    params = {**study.train_params(config, "digits", loss, optimizer), "batch_size": batch_size}
+    lr = study.run_grid(config)[0][3]
+    params = {
+        **study.train_params(config, "digits", loss, optimizer, lr),
+        "batch_size": batch_size,
+    }
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         torch.cuda.set_sync_debug_mode("warn")

@@ -14,6 +14,7 @@ from pathlib import Path
 import jsonschema
 import yaml
 
+from .data import conditions
 from .data.datasets import DATASETS, missing_files, offline_help
 from .plumbing.errors import ConfigError
 from .plumbing.numerics import mode as numerics_mode
@@ -85,7 +86,7 @@ def _allowed(error: jsonschema.ValidationError) -> str:
     if kind == "required":
         return "the keys " + ", ".join(error.validator_value)
     if kind == "oneOf":
-        return "a single optimizer mapping, or a list of phases each with 'type' and 'epochs'"
+        return schema.get("description", "one of the forms config/README.md describes")
     return schema.get("description", str(error.validator_value))
 
 
@@ -136,16 +137,27 @@ def _semantic_errors(config: dict) -> None:
         alpha = spec.get("alpha")
         for dataset in config["datasets"]:
             classes = DATASETS[dataset].classes
-            if alpha is not None and len(alpha) != classes:
+            if isinstance(alpha, list) and len(alpha) != classes:
                 raise ConfigError(
                     f"losses.{name}.alpha has {len(alpha)} entries, but dataset '{dataset}' has "
                     f"{classes} classes; allowed: one weight per class ({classes} numbers)"
                 )
     data = config["data"]
+    for dataset in config["datasets"]:
+        for name, spec in config["conditions"].items():
+            conditions.check(name, spec, dataset, smallest_training_class(dataset, data))
     if not data["download"]:
         for dataset in config["datasets"]:
             if missing_files(dataset, data["root"]):
                 raise ConfigError(offline_help(dataset, data["root"]))
+
+
+def smallest_training_class(dataset: str, data: dict) -> int:
+    """A lower bound of the training images of ``dataset``'s smallest class (before loading
+    it): digits holds out ``data.test_fraction`` of its images for testing."""
+    smallest = DATASETS[dataset].smallest_class
+    held_out = data["test_fraction"] if dataset == "digits" else 0.0
+    return int(smallest * (1 - held_out))
 
 
 def validate(config: dict, schema: dict) -> dict:

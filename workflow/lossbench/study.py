@@ -7,6 +7,32 @@ reruns exactly the jobs a config change affects and no others.
 
 from __future__ import annotations
 
+from .data.conditions import pairs_for
+
+#: a run's folder under results/{dataset}/, and its name in logs
+RUN_DIR = "runs/{condition}/{loss}/{optimizer}/lr{lr}/seed{seed}"
+RUN_NAME = "{condition}/{loss}/{optimizer}/lr{lr}/seed{seed}"
+RUN_FIELDS = ("condition", "loss", "optimizer", "lr", "seed")
+
+
+def run_grid(config: dict) -> list[tuple]:
+    """(condition, loss, optimizer, lr label, seed) of every run of a study, in a fixed order:
+    the config's order of conditions, losses, optimizers (each with its learning rates) and
+    seeds."""
+    return [
+        (condition, loss, optimizer, lr_label(lr), seed)
+        for condition in config["conditions"]
+        for loss in config["losses"]
+        for optimizer, entry in config["optimizers"].items()
+        for lr in learning_rates(entry)
+        for seed in config["seeds"]
+    ]
+
+
+def run_fields(run: tuple) -> dict:
+    """A run of :func:`run_grid` as a mapping, to fill :data:`RUN_DIR` and the like."""
+    return dict(zip(RUN_FIELDS, run, strict=True))
+
 
 def phases(entry: dict | list[dict], epochs: int) -> list[dict]:
     """The phases of an optimizer entry, each a spec with its ``epochs`` filled in.
@@ -17,6 +43,38 @@ def phases(entry: dict | list[dict], epochs: int) -> list[dict]:
     if isinstance(entry, dict):
         return [dict(sorted({**entry, "epochs": entry.get("epochs", epochs)}.items()))]
     return [dict(phase) for phase in entry]
+
+
+def learning_rates(entry: dict | list[dict]) -> list[float]:
+    """The learning rates an optimizer entry trains with: its ``lr`` list (each a run of its
+    own), its single ``lr``, or for a list of phases the first phase's."""
+    lr = entry["lr"] if isinstance(entry, dict) else entry[0]["lr"]
+    return list(lr) if isinstance(lr, list) else [lr]
+
+
+def fixed_lr(entry: dict | list[dict]) -> float | None:
+    """The one learning rate every loss shares in the study's fixed-hyperparameter answer: the
+    single ``lr``, or ``fixed_lr`` beside a list (None: the study only tunes it)."""
+    rates = learning_rates(entry)
+    if len(rates) == 1:
+        return rates[0]
+    return entry.get("fixed_lr") if isinstance(entry, dict) else None
+
+
+def lr_label(lr: float) -> str:
+    """A learning rate as it appears in a run's path (``lr{label}``): 0.1, 0.0003, 1e-05."""
+    return f"{lr:g}"
+
+
+def with_lr(entry: dict | list[dict], label: str) -> dict | list[dict]:
+    """``entry`` with the single learning rate whose :func:`lr_label` is ``label``."""
+    for lr in learning_rates(entry):
+        if lr_label(lr) == label:
+            if isinstance(entry, list):
+                return entry
+            return {k: v for k, v in entry.items() if k != "fixed_lr"} | {"lr": lr}
+    allowed = ", ".join(lr_label(lr) for lr in learning_rates(entry))
+    raise ValueError(f"no run with learning rate {label}; this optimizer has {allowed}")
 
 
 def model_spec(config: dict, dataset: str) -> dict:
@@ -39,12 +97,22 @@ def testset_params(config: dict, testset: str) -> dict:
     )
 
 
-def train_params(config: dict, dataset: str, loss: str, optimizer: str) -> dict:
-    """Everything that changes a training run's numbers, besides its inputs and seed."""
+def condition_params(config: dict, dataset: str, condition: str) -> dict:
+    """A training condition's spec, its noise's class pairs (as indices) and its seed (the
+    clean condition has none, so changing ``condition_seed`` leaves clean runs alone)."""
+    spec = config["conditions"][condition]
+    pairs = pairs_for(condition, spec, dataset) if spec["type"] == "asymmetric" else None
+    seed = None if spec["type"] == "clean" else config["condition_seed"]
+    return {"spec": spec, "seed": seed, "pairs": sorted(pairs.items()) if pairs else None}
+
+
+def train_params(config: dict, dataset: str, loss: str, optimizer: str, lr: str) -> dict:
+    """Everything that changes a training run's numbers, besides its inputs and seed; ``lr``
+    is the run's learning-rate label (:func:`lr_label`)."""
     return {
         "model": model_spec(config, dataset),
         "loss": config["losses"][loss],
-        "phases": phases(config["optimizers"][optimizer], config["epochs"]),
+        "phases": phases(with_lr(config["optimizers"][optimizer], lr), config["epochs"]),
         "batch_size": config["batch_size"],
         "device": config["device"],
         "deterministic": config["deterministic"],

@@ -44,16 +44,16 @@ rule figure:
         unpack(figure_inputs),
     output:
         report(
-            "results/{dataset}/figures/{figure}.png",
+            "results/{dataset}/figures/{condition}/{figure}.png",
             caption="../report/figure.rst",
             category="Figures",
             subcategory="{dataset}",
-            labels={"dataset": "{dataset}", "figure": "{figure}"},
+            labels={"dataset": "{dataset}", "condition": "{condition}", "figure": "{figure}"},
         ),
     log:
-        "results/{dataset}/logs/figure/{figure}.log",
+        "results/{dataset}/logs/figure/{condition}/{figure}.log",
     benchmark:
-        "results/{dataset}/benchmarks/figure/{figure}.tsv"
+        "results/{dataset}/benchmarks/figure/{condition}/{figure}.tsv"
     conda:
         "../../envs/lossbench.yaml"
     params:
@@ -93,7 +93,11 @@ rule report:
         comparisons=f"{TABLES}/comparisons.csv",
         runs=f"{TABLES}/runs.csv",
         benchmarks=f"{TABLES}/benchmarks.csv",
-        figures=expand("results/{{dataset}}/figures/{figure}.png", figure=FIGURES),
+        figures=expand(
+            "results/{{dataset}}/figures/{condition}/{figure}.png",
+            condition=CONDITIONS,
+            figure=FIGURES,
+        ),
     output:
         report(
             "results/{dataset}/report.html",
@@ -110,7 +114,8 @@ rule report:
     params:
         code=code("report"),
         config=study_config(),
-        figures=list(FIGURES),
+        figures=[(c, f) for c in CONDITIONS for f in FIGURES],
+        captions=list(FIGURES),
         study=table_study(),
         jobs=lambda wildcards: len(benchmark_files(wildcards)),
     script:

@@ -33,6 +33,7 @@ sources.jobs_import_this_package()
 numerics.pin(config["deterministic"])
 
 DATASETS = config["datasets"]
+CONDITIONS = list(config["conditions"])
 LOSSES = list(config["losses"])
 OPTIMIZERS = list(config["optimizers"])
 SEEDS = config["seeds"]
@@ -40,7 +41,11 @@ TESTSETS = list(config["testsets"])
 # GPUs per train/evaluate job: one when the study asks for CUDA, so a cluster places the job on
 # a GPU node (`device: auto` asks for none and uses a GPU only where the job happens to land).
 GPUS = 1 if config["device"] == "cuda" else 0
-RUN = "results/{dataset}/runs/{loss}/{optimizer}/seed{seed}"
+RUN = f"results/{{dataset}}/{study.RUN_DIR}"
+#: a run's name in logs and benchmark paths
+RUN_NAME = study.RUN_NAME
+#: every learning rate of the study, as path labels (a list of them trains one run each)
+LRS = sorted({run[3] for run in study.run_grid(config)})
 
 
 def _one_of(names):
@@ -49,8 +54,10 @@ def _one_of(names):
 
 wildcard_constraints:
     dataset=_one_of(DATASETS),
+    condition=_one_of(CONDITIONS),
     loss=_one_of(LOSSES),
     optimizer=_one_of(OPTIMIZERS),
+    lr=_one_of(LRS),
     seed=_one_of(SEEDS),
     testset=_one_of(TESTSETS),
 
@@ -64,20 +71,32 @@ def code(script, *modules):
 
 
 def run_grid():
-    """(loss, optimizer, seed) of every run of the study, in a fixed order."""
-    return [(l, o, s) for l in LOSSES for o in OPTIMIZERS for s in SEEDS]
+    """(condition, loss, optimizer, lr, seed) of every run of the study, in a fixed order."""
+    return study.run_grid(config)
 
 
-def every_run(name):
-    """File ``name`` of every run, {dataset} left a wildcard (filled from the job's own)."""
-    return [
-        f"{RUN}/{name}".format(dataset="{dataset}", loss=l, optimizer=o, seed=s)
-        for l, o, s in run_grid()
-    ]
+def run_keys(run):
+    return study.run_fields(run)
+
+
+def every_run(name, pattern=None):
+    """``pattern`` (by default a run's file ``name``) for every run, {dataset} left a wildcard
+    (filled from the job's own)."""
+    pattern = pattern or f"{RUN}/{name}"
+    return [pattern.format(dataset="{dataset}", **run_keys(r)) for r in run_grid()]
+
+
+def run_names():
+    return [RUN_NAME.format(**run_keys(run)) for run in run_grid()]
 
 
 def evaluate_params(wildcards):
-    return study.evaluate_params(config, wildcards.dataset, [loss for loss, _, _ in run_grid()])
+    losses = [run_keys(run)["loss"] for run in run_grid()]
+    return study.evaluate_params(config, wildcards.dataset, losses)
+
+
+def condition_params(wildcards):
+    return study.condition_params(config, wildcards.dataset, wildcards.condition)
 
 
 def dataset_params(wildcards):
@@ -89,7 +108,8 @@ def testset_params(wildcards):
 
 
 def train_params(wildcards):
-    return study.train_params(config, wildcards.dataset, wildcards.loss, wildcards.optimizer)
+    w = wildcards
+    return study.train_params(config, w.dataset, w.loss, w.optimizer, w.lr)
 
 
 #: keys that change no number: left out of the report's config, so editing one reruns nothing
@@ -133,9 +153,14 @@ def final_targets(wildcards):
             [
                 "results/{dataset}/data.npz",
                 *expand("results/{{dataset}}/testsets/{testset}.npz", testset=TESTSETS),
+                *expand("results/{{dataset}}/conditions/{condition}.npz", condition=CONDITIONS),
                 *per_run,
                 *expand("results/{{dataset}}/tables/{table}.csv", table=TABLE_NAMES),
-                *expand("results/{{dataset}}/figures/{figure}.png", figure=FIGURES),
+                *expand(
+                    "results/{{dataset}}/figures/{condition}/{figure}.png",
+                    condition=CONDITIONS,
+                    figure=FIGURES,
+                ),
                 "results/{dataset}/report.html",
             ],
             dataset=dataset,
@@ -173,13 +198,17 @@ def benchmark_files(wildcards):
     """The benchmark TSV of every job the report's numbers come from: each rule's own
     ``benchmark:`` pattern, filled in for every job of the dataset."""
     d = wildcards.dataset
-    grid = [dict(dataset=d, loss=l, optimizer=o, seed=s) for l, o, s in run_grid()]
     return [
         rules.prepare_data.benchmark.format(dataset=d),
         *(rules.make_testset.benchmark.format(dataset=d, testset=t) for t in TESTSETS),
-        *(rules.train.benchmark.format(**run) for run in grid),
+        *(rules.make_condition.benchmark.format(dataset=d, condition=c) for c in CONDITIONS),
+        *(rules.train.benchmark.format(dataset=d, **run_keys(run)) for run in run_grid()),
         rules.evaluate.benchmark.format(dataset=d),
         rules.aggregate.benchmark.format(dataset=d),
         rules.summarize.benchmark.format(dataset=d),
-        *(rules.figure.benchmark.format(dataset=d, figure=f) for f in FIGURES),
+        *(
+            rules.figure.benchmark.format(dataset=d, condition=c, figure=f)
+            for c in CONDITIONS
+            for f in FIGURES
+        ),
     ]

@@ -1,4 +1,5 @@
-# Each dataset is loaded once; each test set (clean or corrupted) is made once per dataset.
+# Each dataset is loaded once; each test set (clean or corrupted) and each training condition
+# (clean, label noise, imbalance) is made once per dataset.
 
 
 rule prepare_data:
@@ -33,3 +34,21 @@ rule make_testset:
         testset=testset_params,
     script:
         "../scripts/make_testset.py"
+
+
+rule make_condition:
+    input:
+        data="results/{dataset}/data.npz",
+    output:
+        "results/{dataset}/conditions/{condition}.npz",
+    log:
+        "results/{dataset}/logs/make_condition/{condition}.log",
+    benchmark:
+        "results/{dataset}/benchmarks/make_condition/{condition}.tsv"
+    conda:
+        "../../envs/lossbench.yaml"
+    params:
+        code=code("make_condition"),
+        condition=condition_params,
+    script:
+        "../scripts/make_condition.py"

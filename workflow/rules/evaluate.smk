@@ -7,6 +7,8 @@ rule evaluate:
     input:
         data="results/{dataset}/data.npz",
         weights=every_run("weights.pt"),
+        # for each run, its condition (the class counts of `alpha: balanced`)
+        conditions=every_run(None, "results/{dataset}/conditions/{condition}.npz"),
         testsets=expand("results/{{dataset}}/testsets/{testset}.npz", testset=TESTSETS),
     output:
         evaluation=every_run("evaluation.csv"),
@@ -23,6 +25,6 @@ rule evaluate:
     params:
         code=code("evaluate"),
         run=evaluate_params,
-        names=[f"{loss}/{optimizer}/seed{seed}" for loss, optimizer, seed in run_grid()],
+        names=run_names(),
     script:
         "../scripts/evaluate.py"

@@ -1,24 +1,32 @@
-# One job per run: a fresh model from the seed, trained through its optimizer's phases.
+# One job per run: a fresh model from the seed, trained through its optimizer's phases on the
+# training set as its condition leaves it.
 
 
 rule train:
     input:
         data="results/{dataset}/data.npz",
         noisy=f"results/{{dataset}}/testsets/{config['history_testset']}.npz",
+        condition="results/{dataset}/conditions/{condition}.npz",
     output:
         history=report(
             f"{RUN}/history.csv",
             caption="../report/history.rst",
             category="Runs",
             subcategory="{dataset}",
-            labels={"loss": "{loss}", "optimizer": "{optimizer}", "seed": "{seed}"},
+            labels={
+                "condition": "{condition}",
+                "loss": "{loss}",
+                "optimizer": "{optimizer}",
+                "lr": "{lr}",
+                "seed": "{seed}",
+            },
         ),
         weights=f"{RUN}/weights.pt",
         status=f"{RUN}/status.json",
     log:
-        "results/{dataset}/logs/train/{loss}/{optimizer}/seed{seed}.log",
+        f"results/{{dataset}}/logs/train/{RUN_NAME}.log",
     benchmark:
-        "results/{dataset}/benchmarks/train/{loss}/{optimizer}/seed{seed}.tsv"
+        f"results/{{dataset}}/benchmarks/train/{RUN_NAME}.tsv"
     conda:
         "../../envs/lossbench.yaml"
     threads: config["threads"]

@@ -8,10 +8,12 @@ with job(snakemake):
     wildcards, inputs, params = snakemake.wildcards, snakemake.input, snakemake.params
     runs = [
         tables.read_run(
-            tables.RunFiles(wildcards.dataset, loss, optimizer, int(seed), *files),
+            tables.RunFiles(
+                wildcards.dataset, condition, loss, optimizer, float(lr), int(seed), *files
+            ),
             params.testsets,
         )
-        for (loss, optimizer, seed), *files in zip(
+        for (condition, loss, optimizer, lr, seed), *files in zip(
             params.runs,
             inputs.history,
             inputs.status,

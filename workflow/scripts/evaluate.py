@@ -17,5 +17,6 @@ with job(snakemake):
         snakemake.input.data,
         dict(zip(specs, zip(specs.values(), snakemake.input.testsets, strict=True), strict=True)),
         runtime.resolve_device(params["device"]),
+        snakemake.input.conditions,
     )
     evaluation.save_scores(scores, snakemake.output.evaluation, snakemake.output.calibration)

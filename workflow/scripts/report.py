@@ -9,7 +9,9 @@ from lossbench.report import html
 
 with job(snakemake):
     inputs, params = snakemake.input, snakemake.params
-    names = params.figures
+    figures = {}  # condition -> figure name -> file
+    for (condition, name), path in zip(params.figures, inputs.figures, strict=True):
+        figures.setdefault(condition, {})[name] = path
     tables = checked.read_tables(
         {"runs": inputs.runs, "summary": inputs.summary, "comparisons": inputs.comparisons},
         checked.Study.of(**params.study),
@@ -22,9 +24,10 @@ with job(snakemake):
         comparisons=tables["comparisons"],
         runs=tables["runs"],
         bench=checked.benchmarks_table(inputs.benchmarks, params.jobs),
-        figures=dict(zip(names, inputs.figures, strict=True)),
+        figures=figures,
         captions={
-            n: Path(p).read_text().strip() for n, p in zip(names, inputs.captions, strict=True)
+            name: Path(path).read_text().strip()
+            for name, path in zip(params.captions, inputs.captions, strict=True)
         },
     )
     write_text(snakemake.output[0], page)

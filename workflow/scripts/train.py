@@ -1,4 +1,4 @@
-"""Train one run (dataset x loss x optimizer x seed): history, weights and status."""
+"""Train one run (dataset x condition x loss x optimizer x seed): history, weights, status."""
 
 from pathlib import Path
 
@@ -17,6 +17,7 @@ with job(snakemake):
         seed,
         snakemake.input.data,
         snakemake.input.noisy,
+        snakemake.input.condition,
         device=device,
         checkpoint=checkpoint,
     )

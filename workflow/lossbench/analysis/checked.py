@@ -18,15 +18,18 @@ import pandas as pd
 from ..plumbing.errors import DamagedFileError, delete_and_rerun
 from . import metrics
 
-RUN_KEYS = ["dataset", "loss", "optimizer", "seed"]
+RUN_KEYS = ["dataset", "condition", "loss", "optimizer", "lr", "seed"]
+#: a run within a dataset's tables, and a group of runs (its seeds)
+RUN = RUN_KEYS[1:]
+GROUP = RUN_KEYS[1:-1]
 #: the columns each tidy table has (at least)
 COLUMNS = {
     "runs": [*RUN_KEYS, "status", "epochs_planned", "epochs_completed", "diverged_epoch"],
     "history": [*RUN_KEYS, "epoch", "phase", "phase_optimizer", "split", "metric", "value"],
     "evaluation": [*RUN_KEYS, "testset", "noise", "level", "metric", "value"],
     "calibration": [*RUN_KEYS, "testset", "bin", "count", "confidence", "accuracy"],
-    "summary": ["dataset", "loss", "optimizer", "runs", "diverged", "metric", "n", "mean", "std"],
-    "comparisons": ["dataset", "optimizer", "metric", "loss_a", "loss_b", "mean_diff", "verdict"],
+    "summary": [*RUN_KEYS[:-1], "runs", "diverged", "metric", "n", "mean", "std"],
+    "comparisons": [*RUN_KEYS[:2], "optimizer", "lr", "metric", "loss_a", "loss_b", "verdict"],
     "benchmarks": ["dataset", "rule", "job", "seconds", "max_rss_mb", "cpu_seconds"],
 }
 
@@ -80,12 +83,13 @@ def same_keys(path, found, expected, what: str) -> None:
 class Study:
     """What a dataset's tables must hold: its runs (loss, optimizer, seed) and test sets."""
 
-    grid: list[tuple[str, str, int]]
+    grid: list[tuple[str, str, str, float, int]]  # (condition, loss, optimizer, lr, seed)
     testsets: list[str]
 
     @classmethod
     def of(cls, grid, testsets) -> Study:
-        return cls([(loss, opt, int(seed)) for loss, opt, seed in grid], list(testsets))
+        runs = [(c, loss, opt, float(lr), int(seed)) for c, loss, opt, lr, seed in grid]
+        return cls(runs, list(testsets))
 
     @property
     def noisy(self) -> bool:
@@ -97,15 +101,14 @@ class Study:
 
 
 def _run_keys(frame: pd.DataFrame) -> list[tuple]:
-    return list(frame[["loss", "optimizer", "seed"]].itertuples(index=False, name=None))
+    return list(frame[RUN].itertuples(index=False, name=None))
 
 
 def _rows_per_run(path, frame: pd.DataFrame, runs: pd.DataFrame, expected) -> None:
     """Every run of the runs table has ``expected`` rows in ``frame`` (a number, or a Series
     aligned with the runs table)."""
-    keys = ["loss", "optimizer", "seed"]
-    want = pd.Series(expected, index=runs.index).set_axis(pd.MultiIndex.from_frame(runs[keys]))
-    have = frame.groupby(keys, sort=False).size().reindex(want.index, fill_value=0)
+    want = pd.Series(expected, index=runs.index).set_axis(pd.MultiIndex.from_frame(runs[RUN]))
+    have = frame.groupby(RUN, sort=False).size().reindex(want.index, fill_value=0)
     wrong = have[have != want]
     if len(wrong) or len(frame) != want.sum():
         detail = ""
@@ -144,12 +147,20 @@ def calibration_table(path, runs: pd.DataFrame, study: Study) -> pd.DataFrame:
     return frame
 
 
-def _finished_losses(runs: pd.DataFrame) -> dict[str, list[str]]:
-    """Per optimizer, the losses with at least one finished run, in the study's order."""
+SETTING = ["condition", "optimizer", "lr"]
+
+
+def _finished_losses(runs: pd.DataFrame) -> dict[tuple, list[str]]:
+    """Per setting (condition, optimizer, lr), the losses with a finished run, in the study's
+    order."""
     ok = runs[runs["status"] == "ok"]
+    finished = {
+        tuple(setting): list(dict.fromkeys(group["loss"]))
+        for setting, group in ok.groupby(SETTING, sort=False)
+    }
     return {
-        opt: list(dict.fromkeys(ok.loc[ok["optimizer"] == opt, "loss"]))
-        for opt in dict.fromkeys(runs["optimizer"])
+        tuple(setting): finished.get(tuple(setting), [])
+        for setting in runs[SETTING].drop_duplicates().itertuples(index=False)
     }
 
 
@@ -157,17 +168,17 @@ def summary_table(path, runs: pd.DataFrame, study: Study) -> pd.DataFrame:
     frame = read_csv(path, COLUMNS["summary"])
     finished = _finished_losses(runs)
     expected = [
-        (loss, opt, metric)
-        for opt, losses in finished.items()
+        (condition, loss, opt, lr, metric)
+        for (condition, opt, lr), losses in finished.items()
         for loss in losses
         for metric in study.metrics()
     ]
-    groups = {(loss, opt) for loss, opt, _ in study.grid}
-    unfinished = groups - {(loss, opt) for opt, losses in finished.items() for loss in losses}
+    groups = {run[:-1] for run in study.grid}
+    done = {(c, loss, opt, lr) for (c, opt, lr), losses in finished.items() for loss in losses}
     rows = frame[frame["metric"].notna()]
-    found = list(rows[["loss", "optimizer", "metric"]].itertuples(index=False, name=None))
-    same_keys(path, found, expected, "(loss, optimizer, metric) rows")
-    missing = unfinished - set(frame[["loss", "optimizer"]].itertuples(index=False, name=None))
+    found = list(rows[[*GROUP, "metric"]].itertuples(index=False, name=None))
+    same_keys(path, found, expected, "(condition, loss, optimizer, lr, metric) rows")
+    missing = (groups - done) - set(frame[GROUP].itertuples(index=False, name=None))
     if missing:
         raise damaged(path, f"misses the groups {_listed(missing)}")
     return frame
@@ -176,13 +187,14 @@ def summary_table(path, runs: pd.DataFrame, study: Study) -> pd.DataFrame:
 def comparisons_table(path, runs: pd.DataFrame, study: Study) -> pd.DataFrame:
     frame = read_csv(path, COLUMNS["comparisons"])
     expected = [
-        (opt, metric, *sorted(pair))
-        for opt, losses in _finished_losses(runs).items()
+        (*setting, metric, *sorted(pair))
+        for setting, losses in _finished_losses(runs).items()
         for metric in study.metrics()
         for pair in combinations(losses, 2)
     ]
-    pairs = frame[["optimizer", "metric", "loss_a", "loss_b"]].itertuples(index=False, name=None)
-    found = [(opt, metric, *sorted((a, b))) for opt, metric, a, b in pairs]  # either way round
+    columns = [*SETTING, "metric", "loss_a", "loss_b"]
+    rows = frame[columns].itertuples(index=False, name=None)
+    found = [(c, o, lr, m, *sorted((a, b))) for c, o, lr, m, a, b in rows]  # either way round
     same_keys(path, found, expected, "comparisons")
     return frame
 

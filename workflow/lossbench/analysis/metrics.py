@@ -14,8 +14,10 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
-RUN_KEYS = ["dataset", "loss", "optimizer", "seed"]
-GROUP_KEYS = ["dataset", "loss", "optimizer"]
+RUN_KEYS = ["dataset", "condition", "loss", "optimizer", "lr", "seed"]
+GROUP_KEYS = ["dataset", "condition", "loss", "optimizer", "lr"]
+#: where losses are compared with each other: one training setting
+SETTING_KEYS = ["dataset", "condition", "optimizer", "lr"]
 CONFIDENCE = 0.95
 
 
@@ -119,7 +121,7 @@ def pooled_bins(calibration: pd.DataFrame) -> pd.DataFrame:
         conf_sum=lambda f: f["confidence"] * f["count"],
         acc_sum=lambda f: f["accuracy"] * f["count"],
     )
-    keys = ["dataset", "loss", "optimizer", "testset", "bin", "lower", "upper"]
+    keys = [*GROUP_KEYS, "testset", "bin", "lower", "upper"]
     pooled = frame.groupby(keys, sort=False)[["count", "conf_sum", "acc_sum"]].sum()
     pooled["confidence"] = pooled.pop("conf_sum") / pooled["count"]
     pooled["accuracy"] = pooled.pop("acc_sum") / pooled["count"]
@@ -225,11 +227,10 @@ def verdict(metric: str, ci_low: float, ci_high: float) -> str:
 
 
 def comparisons(per_run: pd.DataFrame) -> pd.DataFrame:
-    """Paired differences a - b between every two losses, per dataset x optimizer x metric."""
+    """Paired differences a - b between every two losses, per setting (dataset x condition x
+    optimizer) and metric."""
     rows = []
-    for (dataset, optimizer, metric), group in per_run.groupby(
-        ["dataset", "optimizer", "metric"], sort=False
-    ):
+    for (*setting, metric), group in per_run.groupby([*SETTING_KEYS, "metric"], sort=False):
         by_loss = {
             loss: g.set_index("seed")["value"] for loss, g in group.groupby("loss", sort=False)
         }
@@ -239,8 +240,7 @@ def comparisons(per_run: pd.DataFrame) -> pd.DataFrame:
                 diff = paired_difference(by_loss[a], by_loss[b])
                 rows.append(
                     {
-                        "dataset": dataset,
-                        "optimizer": optimizer,
+                        **dict(zip(SETTING_KEYS, setting, strict=True)),
                         "metric": metric,
                         "loss_a": a,
                         "loss_b": b,
@@ -249,6 +249,6 @@ def comparisons(per_run: pd.DataFrame) -> pd.DataFrame:
                     }
                 )
     # a study with one loss has no pairs: still a table with its header
-    keys = ["dataset", "optimizer", "metric", "loss_a", "loss_b"]
+    keys = [*SETTING_KEYS, "metric", "loss_a", "loss_b"]
     stats = ["n", "mean_diff", "ci_low", "ci_high", "p_value", "verdict"]
     return pd.DataFrame(rows, columns=[*keys, *stats])

@@ -17,7 +17,7 @@ import pandas as pd
 from ..train.ece import ECE_BINS
 from . import checked
 
-RUN_KEYS = ["dataset", "loss", "optimizer", "seed"]
+RUN_KEYS = ["dataset", "condition", "loss", "optimizer", "lr", "seed"]
 STATUS_KEYS = {"status", "epochs_planned", "epochs_completed"}
 
 
@@ -26,8 +26,10 @@ class RunFiles:
     """Where one run's outputs are, and which run it is."""
 
     dataset: str
+    condition: str
     loss: str
     optimizer: str
+    lr: float
     seed: int
     history: str
     status: str
@@ -35,12 +37,7 @@ class RunFiles:
     calibration: str
 
     def keys(self) -> dict:
-        return {
-            "dataset": self.dataset,
-            "loss": self.loss,
-            "optimizer": self.optimizer,
-            "seed": self.seed,
-        }
+        return {key: getattr(self, key) for key in RUN_KEYS}
 
 
 def _tagged(frame: pd.DataFrame, run: RunFiles) -> pd.DataFrame:
@@ -72,7 +69,7 @@ def read_run(run: RunFiles, testsets: list[str]) -> RunTables:
     evaluation = checked.read_csv(run.evaluation, ["testset", "noise", "level"])
     if evaluation["testset"].tolist() != testsets:
         raise checked.damaged(run.evaluation, f"does not hold one row per test set ({testsets})")
-    calibration = checked.read_csv(run.calibration, checked.COLUMNS["calibration"][4:])
+    calibration = checked.read_csv(run.calibration, checked.COLUMNS["calibration"][len(RUN_KEYS) :])
     if len(calibration) != len(testsets) * ECE_BINS:
         raise checked.damaged(
             run.calibration, f"holds {len(calibration)} bins, not {ECE_BINS} per test set"

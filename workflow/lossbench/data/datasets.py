@@ -19,9 +19,25 @@ from ..plumbing.errors import LossbenchError
 @dataclass(frozen=True)
 class DatasetInfo:
     shape: tuple[int, int, int]  # (channels, height, width)
-    classes: int
+    names: tuple[str, ...]  # the class names, in label order
     torchvision_class: str | None  # None: built in, no files needed
     files: tuple[str, ...] = ()  # what torchvision needs under data.root when offline
+    #: images of the smallest class in the whole training split (before any held-out part)
+    smallest_class: int = 0
+    #: asymmetric label noise's default source -> target classes (the literature's), if any
+    pairs: tuple[tuple[int, int], ...] = ()
+
+    @property
+    def classes(self) -> int:
+        return len(self.names)
+
+
+#: similar digits: 7->1, 2->7, 5->6, 6->5, 3->8 (Patrini et al. 2017; used by SCE, GCE, APL)
+_DIGIT_PAIRS = ((7, 1), (2, 7), (5, 6), (6, 5), (3, 8))
+_DIGITS = tuple(str(c) for c in range(10))
+_CIFAR10 = (
+    "airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"
+)  # fmt: skip
 
 
 _MNIST_FILES = (
@@ -32,22 +48,55 @@ _MNIST_FILES = (
 )
 
 DATASETS: dict[str, DatasetInfo] = {
-    "digits": DatasetInfo((1, 8, 8), 10, None),
-    "mnist": DatasetInfo((1, 28, 28), 10, "MNIST", tuple(f"MNIST/raw/{f}" for f in _MNIST_FILES)),
+    # 1797 images, 174 of them 8s, of which a test_fraction is held out
+    "digits": DatasetInfo((1, 8, 8), _DIGITS, None, smallest_class=174, pairs=_DIGIT_PAIRS),
+    "mnist": DatasetInfo(
+        (1, 28, 28),
+        tuple(
+            f"{c} - {w}"
+            for c, w in enumerate("zero one two three four five six seven eight nine".split())
+        ),
+        "MNIST",
+        tuple(f"MNIST/raw/{f}" for f in _MNIST_FILES),
+        smallest_class=5421,
+        pairs=_DIGIT_PAIRS,
+    ),
     "fashion_mnist": DatasetInfo(
-        (1, 28, 28), 10, "FashionMNIST", tuple(f"FashionMNIST/raw/{f}" for f in _MNIST_FILES)
+        (1, 28, 28),
+        (
+            "T-shirt/top",
+            "Trouser",
+            "Pullover",
+            "Dress",
+            "Coat",
+            "Sandal",
+            "Shirt",
+            "Sneaker",
+            "Bag",
+            "Ankle boot",
+        ),
+        "FashionMNIST",
+        tuple(f"FashionMNIST/raw/{f}" for f in _MNIST_FILES),
+        smallest_class=6000,
     ),
     "kmnist": DatasetInfo(
-        (1, 28, 28), 10, "KMNIST", tuple(f"KMNIST/raw/{f}" for f in _MNIST_FILES)
+        (1, 28, 28),
+        ("o", "ki", "su", "tsu", "na", "ha", "ma", "ya", "re", "wo"),
+        "KMNIST",
+        tuple(f"KMNIST/raw/{f}" for f in _MNIST_FILES),
+        smallest_class=6000,
     ),
     "cifar10": DatasetInfo(
         (3, 32, 32),
-        10,
+        _CIFAR10,
         "CIFAR10",
         tuple(
             f"cifar-10-batches-py/{f}"
             for f in [*(f"data_batch_{i}" for i in range(1, 6)), "test_batch", "batches.meta"]
         ),
+        smallest_class=5000,
+        # truck->automobile, bird->airplane, deer->horse, cat->dog, dog->cat
+        pairs=((9, 1), (2, 0), (4, 7), (3, 5), (5, 3)),
     ),
 }
 

@@ -68,9 +68,24 @@ def _interval(metric: str, low: float, high: float) -> str:
     return f"{number(low * scale)} to {number(high * scale)} {diff_unit(metric)}".strip()
 
 
-def _pair(comparisons: pd.DataFrame, optimizer: str, metric: str, a: str, b: str) -> dict | None:
+def _in(frame: pd.DataFrame, setting: tuple) -> pd.DataFrame:
+    """The rows of one setting: (condition, optimizer, lr)."""
+    condition, optimizer, lr = setting
+    return frame[
+        (frame["condition"] == condition) & (frame["optimizer"] == optimizer) & (frame["lr"] == lr)
+    ]
+
+
+def _under(setting: tuple, conditions: int) -> str:
+    """'Under sgd', or 'Under sgd with symmetric_0.4' when the study has several conditions."""
+    condition, optimizer, _ = setting
+    return f"Under {optimizer}" + (f" with {condition}" if conditions > 1 else "")
+
+
+def _pair(comparisons: pd.DataFrame, setting, metric: str, a: str, b: str) -> dict | None:
     """The comparison a − b (turned around when stored as b − a)."""
-    rows = comparisons[(comparisons["optimizer"] == optimizer) & (comparisons["metric"] == metric)]
+    rows = _in(comparisons, setting)
+    rows = rows[rows["metric"] == metric]
     for first, second, sign in ((a, b, 1), (b, a, -1)):
         row = rows[(rows["loss_a"] == first) & (rows["loss_b"] == second)]
         if not row.empty:
@@ -83,10 +98,18 @@ def _pair(comparisons: pd.DataFrame, optimizer: str, metric: str, a: str, b: str
 
 
 def ranking(
-    summary: pd.DataFrame, comparisons: pd.DataFrame, optimizer: str, metric: str, claim: str
+    summary: pd.DataFrame,
+    comparisons: pd.DataFrame,
+    setting: tuple[str, str],
+    metric: str,
+    claim: str,
+    conditions: int = 1,
 ) -> str | None:
-    """'Under sgd, ce is most accurate (97.3 % ± 0.4, 3 seeds); vs mae: ...' or None."""
-    rows = summary[(summary["optimizer"] == optimizer) & (summary["metric"] == metric)]
+    """'Under sgd, ce is most accurate (97.3 % ± 0.4, 3 seeds); vs mae: ...' or None.
+
+    ``setting`` is (condition, optimizer); ``conditions`` how many the study has."""
+    rows = _in(summary, setting)
+    rows = rows[rows["metric"] == metric]
     rows = rows[rows["mean"].notna()]
     if rows.empty:
         return None
@@ -94,18 +117,27 @@ def ranking(
     std = best["std"] * METRICS[metric].scale
     spread = f" ± {number(std)}" if math.isfinite(std) else ""
     text = (
-        f"Under {optimizer}, {best['loss']} {claim} "
+        f"{_under(setting, conditions)}, {best['loss']} {claim} "
         f"({value(metric, best['mean'])}{spread}, {seeds(best['n'])})"
     )
     others = []
     for other in rows["loss"]:
-        pair = other != best["loss"] and _pair(comparisons, optimizer, metric, best["loss"], other)
+        pair = other != best["loss"] and _pair(comparisons, setting, metric, best["loss"], other)
         if pair:
             interval = ""
             if math.isfinite(pair["low"]):
                 interval = f" (paired 95 % CI {_interval(metric, pair['low'], pair['high'])})"
             others.append(f"vs {other}: {VERDICTS[pair['verdict']]}{interval}")
     return text + ("; " + "; ".join(others) if others else "") + "."
+
+
+def _group(row, several: bool) -> str:
+    """A group's name: loss/optimizer, with its condition first when the study has several."""
+    return (f"{row.condition}/" if several else "") + f"{row.loss}/{row.optimizer}"
+
+
+def _several(frame: pd.DataFrame) -> bool:
+    return frame["condition"].nunique() > 1
 
 
 def _counted(summary: pd.DataFrame, metric: str) -> pd.DataFrame:
@@ -116,8 +148,9 @@ def not_converged(summary: pd.DataFrame, threshold: float) -> list[str]:
     """Groups where some finished runs never settled below the convergence threshold."""
     rows = _counted(summary, "epochs_to_converge")
     return [
-        f"{r.loss}/{r.optimizer}: in {r.usable - r.n:.0f} of {r.usable:.0f} finished runs the "
-        f"test loss still changed by ≥ {threshold * 100:g} % per epoch at the end (not converged)."
+        f"{_group(r, _several(summary))}: in {r.usable - r.n:.0f} of {r.usable:.0f} finished "
+        f"runs the test loss still changed by ≥ {threshold * 100:g} % per epoch at the end "
+        f"(not converged)."
         for r in rows.itertuples()
         if r.n < r.usable
     ]
@@ -127,7 +160,7 @@ def overfitting(summary: pd.DataFrame, k: int) -> list[str]:
     """Groups where the test loss rose over the last ``k`` epochs in some runs."""
     rows = _counted(summary, "overfitting")
     rising = [
-        f"{r.loss}/{r.optimizer} in {r.mean * r.n:.0f} of {r.n:.0f} runs"
+        f"{_group(r, _several(summary))} in {r.mean * r.n:.0f} of {r.n:.0f} runs"
         for r in rows.itertuples()
         if r.n > 0 and r.mean > 0
     ]
@@ -141,7 +174,7 @@ def overfitting(summary: pd.DataFrame, k: int) -> list[str]:
 def diverged(runs: pd.DataFrame) -> list[str]:
     bad = runs[runs["status"] != "ok"]
     return [
-        f"{r.loss}/{r.optimizer} seed {r.seed}: {r.status} after {r.epochs_completed} of "
+        f"{_group(r, _several(runs))} seed {r.seed}: {r.status} after {r.epochs_completed} of "
         f"{r.epochs_planned} epochs ({r.reason}); its finite epochs are in the curves, and it is "
         f"left out of the statistics."
         for r in bad.itertuples()
@@ -152,13 +185,15 @@ def findings(
     summary: pd.DataFrame, comparisons: pd.DataFrame, runs: pd.DataFrame, threshold: float, k: int
 ) -> dict[str, list[str]]:
     """Sentences per question (accuracy, convergence, generalization, noise) and for runs."""
-    optimizers = list(dict.fromkeys(runs["optimizer"]))
+    keys = (runs["condition"], runs["optimizer"], runs["lr"])
+    settings = list(dict.fromkeys(zip(*keys, strict=True)))
+    conditions = runs["condition"].nunique()
     out = {
         question: [
             sentence
             for metric, claim in claims
-            for optimizer in optimizers
-            if (sentence := ranking(summary, comparisons, optimizer, metric, claim))
+            for setting in settings
+            if (sentence := ranking(summary, comparisons, setting, metric, claim, conditions))
         ]
         for question, claims in QUESTIONS.items()
     }

@@ -76,18 +76,27 @@ def cell(row: pd.Series | None, metric: str) -> dict:
 
 
 def summary_rows(summary: pd.DataFrame, runs: pd.DataFrame) -> list[dict]:
-    """One row per loss x optimizer, in config order, with the key metrics formatted."""
-    indexed = summary.set_index(["loss", "optimizer", "metric"])
+    """One row per condition x loss x optimizer x lr, in config order, with the key metrics."""
+    indexed = summary.set_index(["condition", "loss", "optimizer", "lr", "metric"])
     rows = []
-    for (loss, optimizer), group in runs.groupby(["loss", "optimizer"], sort=False):
+    for (condition, loss, optimizer, lr), group in runs.groupby(
+        ["condition", "loss", "optimizer", "lr"], sort=False
+    ):
         cells = []
         for metric in KEY_METRICS:
-            key = (loss, optimizer, metric)
+            key = (condition, loss, optimizer, lr, metric)
             cells.append(cell(indexed.loc[key] if key in indexed.index else None, metric))
         diverged = int((group["status"] == "diverged").sum())
         rows.append(
-            {"loss": loss, "optimizer": optimizer, "runs": len(group), "diverged": diverged}
-            | {"cells": cells}
+            {
+                "condition": condition,
+                "loss": loss,
+                "optimizer": optimizer,
+                "lr": lr,
+                "runs": len(group),
+                "diverged": diverged,
+                "cells": cells,
+            }
         )
     return rows
 
@@ -135,10 +144,10 @@ def render(
     comparisons: pd.DataFrame,
     runs: pd.DataFrame,
     bench: pd.DataFrame,
-    figures: dict[str, str],
+    figures: dict[str, dict[str, str]],
     captions: dict[str, str],
 ) -> str:
-    """The report as one HTML string."""
+    """The report as one HTML string; ``figures`` maps each condition to its figures' files."""
     analysis = config["analysis"]
     found = findings.findings(
         summary, comparisons, runs, analysis["convergence_threshold"], analysis["slope_epochs"]
@@ -153,7 +162,10 @@ def render(
         cost=cost_summary(bench),
         runs=runs,
         findings=found,
-        sections=figure_sections(figures, captions),
+        conditions=[
+            {"name": condition, "sections": figure_sections(of_condition, captions)}
+            for condition, of_condition in figures.items()
+        ],
         summary_columns=[METRICS[m] for m in KEY_METRICS],
         summary_rows=summary_rows(summary, runs),
         comparisons=comparisons[comparisons["verdict"].isin(["a better", "b better"])],

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 
@@ -57,6 +58,23 @@ def calibration_bins(probs: torch.Tensor, y: torch.Tensor, bins: int = ECE_BINS)
     }
 
 
+def per_class(predicted: torch.Tensor, y: torch.Tensor, classes: int) -> dict:
+    """Balanced accuracy (mean recall over classes), macro-F1 (mean F1 over classes) and the
+    lowest recall of any class (0 when a model never predicts some class) from the confusion
+    of ``predicted`` and true ``y``. A class nobody predicts and nobody has scores F1 0."""
+    confusion = torch.bincount(y * classes + predicted, minlength=classes * classes)
+    confusion = confusion.reshape(classes, classes).double()
+    hits, support, claimed = confusion.diagonal(), confusion.sum(1), confusion.sum(0)
+    recall = hits / support.clamp_min(1)
+    f1 = 2 * hits / (support + claimed).clamp_min(1)
+    present = support > 0
+    return {
+        "balanced_accuracy": recall[present].mean().item(),
+        "macro_f1": f1[present].mean().item(),
+        "min_recall": recall[present].min().item(),
+    }
+
+
 @torch.no_grad()
 def evaluate(model: torch.nn.Module, loss_fn: LossFn, x: torch.Tensor, y: torch.Tensor):
     """Final metrics of ``model`` on one test set, and its calibration bins."""
@@ -72,6 +90,7 @@ def evaluate(model: torch.nn.Module, loss_fn: LossFn, x: torch.Tensor, y: torch.
         "nll": nll,
         "ece": expected_calibration_error(bins),
         "brier": brier,
+        **per_class(logits.argmax(dim=1), y, probs.shape[1]),
     }
     return metrics, bins
 
@@ -83,6 +102,7 @@ def score_runs(
     data: str,
     testset_files: dict[str, tuple[dict, str]],
     device: torch.device,
+    condition_files: list[str] | None = None,
     log: Callable[[str], None] = print,
 ) -> list[tuple[list[dict], list[dict]]]:
     """(metric rows, calibration-bin rows) of every run on every test set.
@@ -91,13 +111,20 @@ def score_runs(
     ``weight_files`` its weights;
     ``testset_files`` maps a test set's name to (its spec, its ``.npz``). Test sets are read
     one at a time (7 MNIST-sized ones together would be 220 MB); each model is scored on each.
+    ``condition_files`` (each run's training condition) give the class counts of a loss with
+    ``alpha: balanced``.
     """
     shape_of = arrays.load(data, ("test_x", "classes"))
     shape, classes = shape_of["test_x"].shape[1:], int(shape_of["classes"].size)
     scorers = []  # (model, its loss function) per run
-    for run, path in zip(runs, weight_files, strict=True):
+    conditions_of = condition_files or [None] * len(runs)
+    for run, path, condition in zip(runs, weight_files, conditions_of, strict=True):
         model = weights.load_into(models.build(run["model"], shape, classes), path)
-        scorers.append((model.to(device), losses.build(run["loss"])))
+        counts = None
+        if condition is not None:
+            labels = arrays.load(condition, ("labels",))["labels"]
+            counts = np.bincount(labels, minlength=classes)
+        scorers.append((model.to(device), losses.build(run["loss"], counts)))
     scores: list[tuple[list[dict], list[dict]]] = [([], []) for _ in runs]
     for name, (spec, path) in testset_files.items():
         test = arrays.load(path, ("x", "y"))

@@ -20,14 +20,16 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ..data import arrays
+from ..data import arrays, conditions
 from ..data.datasets import normalise
 from ..plumbing import digest
 from ..plumbing.atomic import atomic_path, write_json, write_rows
 from . import losses, models, optim, weights
 from .evaluation import logits_of, split_scores
 
-#: history.csv columns, in order: the original study's six series plus NLL and the phase
+#: history.csv columns, in order: the original study's six series plus NLL and the phase, and
+#: on the training examples whose label a condition corrupted, the fraction predicted as that
+#: corrupted label (memorisation, Arpit et al. 2017) and as the true one (NaN without any)
 HISTORY_COLUMNS = [
     "epoch",
     "phase",
@@ -40,6 +42,8 @@ HISTORY_COLUMNS = [
     "noisy_loss",
     "noisy_acc",
     "noisy_nll",
+    "corrupted_memorised",
+    "corrupted_true",
 ]
 
 
@@ -76,6 +80,30 @@ def _save_checkpoint(path: Path, state: dict) -> None:
         torch.save(state, tmp)
 
 
+@torch.no_grad()
+def corrupted_fit(model, train_x, corrupted, labels, centre, scale, batch: int = 256):
+    """Fractions of the corrupted training examples (indices ``corrupted`` into the uint8
+    ``train_x``) that the model predicts as each of ``labels`` (the corrupted label, the true
+    one); NaN when nothing is corrupted (the history then leaves them empty). Normalised 256
+    images at a time, as training does."""
+    if len(corrupted) == 0:
+        return torch.full((len(labels),), float("nan"), device=train_x.device)
+    model.eval()
+    predicted = torch.cat(
+        [
+            model(
+                train_x.index_select(0, corrupted[i : i + batch])
+                .float()
+                .div_(255.0)
+                .sub_(centre)
+                .div_(scale)
+            ).argmax(dim=1)
+            for i in range(0, len(corrupted), batch)
+        ]
+    )
+    return torch.stack([(predicted == y).float().mean() for y in labels])
+
+
 def _phase_at(epoch: int, plan: list[dict]) -> int:
     """Index of the phase that trains 1-based ``epoch``."""
     end = 0
@@ -99,14 +127,20 @@ def train(
     checkpoint: Path | None = None,
     fingerprint: str = "",
     log: Callable[[str], None] = print,
+    condition: dict[str, np.ndarray] | None = None,
 ) -> Outcome:
-    """Train one run through its optimizer ``phases`` (see ``study.phases``).
+    """Train one run through its optimizer ``phases`` (see ``study.phases``) on the training
+    set as ``condition`` leaves it (``lossbench.data.conditions``; None: as it is).
 
     Returns the per-epoch history, the weights of the last finite epoch and the run's status.
     """
     plan = phases
     total = sum(phase["epochs"] for phase in plan)
-    loss_fn = losses.build(loss_spec)
+    classes = int(data["classes"].size)
+    if condition is None:
+        condition = conditions.make(data["train_y"], classes, {"type": "clean"}, 0)
+    labels = condition["labels"]
+    loss_fn = losses.build(loss_spec, np.bincount(labels, minlength=classes))
     mean, std = data["mean"], data["std"]
 
     def tensor(array, dtype=None):
@@ -114,18 +148,19 @@ def train(
 
     # uint8, normalised batch by batch (the arithmetic of datasets.normalise, bit for bit):
     # a quarter of the memory of a float copy (190 MB less for MNIST)
-    train_x = tensor(data["train_x"])
+    train_x = tensor(data["train_x"][condition["indices"]])
     centre, scale = (tensor(v)[None, :, None, None] for v in (mean, std))
-    train_y = tensor(data["train_y"], torch.long)
+    train_y = tensor(labels, torch.long)
+    corrupted = tensor(np.flatnonzero(condition["corrupted"]))
+    corrupted_labels = train_y[corrupted]
+    corrupted_true = tensor(condition["true"], torch.long)[corrupted]
     test_x = tensor(normalise(data["test_x"], mean, std))
     test_y = tensor(data["test_y"], torch.long)
     noisy = tensor(noisy_x)
     n = len(train_x)
 
     torch.manual_seed(seed)  # the initial weights are a function of the seed alone
-    model = models.build(model_spec, data["train_x"].shape[1:], int(data["classes"].size)).to(
-        device
-    )
+    model = models.build(model_spec, data["train_x"].shape[1:], classes).to(device)
     order = torch.Generator().manual_seed(seed)  # the data order, likewise
     history: list[dict] = []
     start = 0
@@ -164,13 +199,19 @@ def train(
             correct += (logits.argmax(dim=1) == yb).sum()
         test = split_scores(logits_of(model, test_x), test_y, loss_fn)
         noise = split_scores(logits_of(model, noisy), test_y, loss_fn)
-        values = torch.cat([torch.stack([loss_sum / n, correct / n]), test, noise]).tolist()
+        fitted = corrupted_fit(
+            model, train_x, corrupted, (corrupted_labels, corrupted_true), centre, scale
+        )
+        values = torch.cat([torch.stack([loss_sum / n, correct / n]), test, noise, fitted])
+        values = values.tolist()
         row = {
             "epoch": epoch,
             "phase": phase_index + 1,
             "phase_optimizer": plan[phase_index]["type"],
             **dict(zip(HISTORY_COLUMNS[3:], values, strict=True)),
         }
+        if len(corrupted) == 0:  # no value, rather than a NaN that equals nothing
+            row.update(corrupted_memorised=None, corrupted_true=None)
         bad = [k for k in ("train_loss", "test_loss") if not math.isfinite(row[k])]
         if bad:
             status.update(
@@ -209,15 +250,20 @@ def train(
 DATA_KEYS = ("train_x", "train_y", "test_x", "test_y", "mean", "std", "classes")
 
 
-def train_files(params: dict, seed: int, data: str, noisy: str, **run) -> Outcome:
-    """:func:`train_with` on the arrays of a ``data.npz`` and the noisy test set file
-    ``noisy``; a checkpoint (``run["checkpoint"]``) is tied to ``params``, seed and the files."""
+def train_files(
+    params: dict, seed: int, data: str, noisy: str, condition: str | None = None, **run
+) -> Outcome:
+    """:func:`train_with` on the arrays of a ``data.npz``, the noisy test set file ``noisy``
+    and the training ``condition`` file; a checkpoint (``run["checkpoint"]``) is tied to
+    ``params``, seed and the files."""
+    files = [data, noisy, *([condition] if condition else [])]
     return train_with(
         params,
         data=arrays.load(data, DATA_KEYS),
         noisy_x=arrays.load(noisy, ("x",))["x"],
+        condition=arrays.load(condition, conditions.KEYS) if condition else None,
         seed=seed,
-        fingerprint=digest.fingerprint({**params, "seed": seed}, data, noisy),
+        fingerprint=digest.fingerprint({**params, "seed": seed}, *files),
         **run,
     )
 
