@@ -31,16 +31,18 @@ def write_mnist_like(root: Path, folder: str, n_train: int = 30, n_test: int = 1
     return arrays
 
 
-def test_digits_loads_offline_with_a_stratified_split():
+def test_digits_loads_offline_with_stratified_test_and_validation_splits():
     data = datasets.load("digits")
     assert data["train_x"].dtype == np.uint8 and data["train_x"].shape[1:] == (1, 8, 8)
-    assert len(data["train_x"]) + len(data["test_x"]) == 1797
+    assert len(data["train_x"]) + len(data["val_x"]) + len(data["test_x"]) == 1797
     assert len(data["test_x"]) == pytest.approx(0.25 * 1797, abs=1)
+    # the validation split is carved from the training set (the three add up to the dataset)
+    assert len(data["val_x"]) == pytest.approx(0.1 * (1797 - len(data["test_x"])), abs=1)
     assert data["train_x"].max() == 255  # 16 ink levels scaled to the uint8 range
-    # stratified: every class has (almost) the same share in both splits
-    train_share = np.bincount(data["train_y"]) / len(data["train_y"])
-    test_share = np.bincount(data["test_y"]) / len(data["test_y"])
-    np.testing.assert_allclose(train_share, test_share, atol=0.01)
+    # stratified: every class has (almost) the same share in all three splits
+    shares = [np.bincount(data[f"{s}_y"]) / len(data[f"{s}_y"]) for s in ("train", "val", "test")]
+    np.testing.assert_allclose(shares[0], shares[2], atol=0.01)
+    np.testing.assert_allclose(shares[0], shares[1], atol=0.02)
     # normalisation constants come from the train split
     np.testing.assert_allclose(data["mean"], [data["train_x"].mean() / 255], rtol=1e-5)
 
@@ -57,9 +59,12 @@ def test_digits_split_is_fixed_by_its_seed():
 )
 def test_torchvision_reads_mnist_format_files(tmp_path, name, folder):
     written = write_mnist_like(tmp_path, folder)
-    data = datasets.load(name, root=tmp_path)
-    assert data["train_x"].shape == (30, 1, 28, 28)
-    np.testing.assert_array_equal(data["train_x"][:, 0], written["train"][0])
+    data = datasets.load(name, root=tmp_path, validation_fraction=1 / 3)
+    assert data["train_x"].shape == (20, 1, 28, 28) and data["val_x"].shape == (10, 1, 28, 28)
+    # the training file's images, split in two (one image of each class for validation)
+    both = np.concatenate([data["train_x"][:, 0], data["val_x"][:, 0]])
+    assert sorted(x.tobytes() for x in both) == sorted(x.tobytes() for x in written["train"][0])
+    assert sorted(data["val_y"].tolist()) == list(range(10))
     np.testing.assert_array_equal(data["test_y"], written["t10k"][1])
     assert len(data["classes"]) == 10
 
@@ -70,9 +75,9 @@ def write_cifar_like(root: Path, per_batch: int = 6, seed: int = 0):
     folder.mkdir(parents=True)
     written = {}
     names = [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]
-    for name in names:
+    for index, name in enumerate(names):
         data = rng.integers(0, 256, (per_batch, 3 * 32 * 32), dtype=np.uint8)
-        labels = [int(v) for v in rng.integers(0, 10, per_batch)]
+        labels = [(index * per_batch + i) % 10 for i in range(per_batch)]  # 3 of each class
         with open(folder / name, "wb") as handle:
             pickle.dump({"data": data, "labels": labels}, handle)
         written[name] = (data, labels)
@@ -91,10 +96,11 @@ def test_torchvision_reads_cifar_format_files(tmp_path, monkeypatch):
         monkeypatch.setattr(CIFAR10, attr, [[name, None] for name, _ in getattr(CIFAR10, attr)])
     monkeypatch.setattr(CIFAR10, "meta", {**CIFAR10.meta, "md5": None})
     written = write_cifar_like(tmp_path)
-    data = datasets.load("cifar10", root=tmp_path)
-    assert data["train_x"].shape == (30, 3, 32, 32)
+    data = datasets.load("cifar10", root=tmp_path, validation_fraction=1 / 3)
+    assert data["train_x"].shape == (20, 3, 32, 32) and data["val_x"].shape == (10, 3, 32, 32)
     first = written["data_batch_1"][0][0].reshape(3, 32, 32)
-    np.testing.assert_array_equal(data["train_x"][0], first)
+    both = np.concatenate([data["train_x"], data["val_x"]])
+    assert any((image == first).all() for image in both)  # channels in torchvision's order
     assert data["test_y"].tolist() == written["test_batch"][1]
     assert data["mean"].shape == (3,)
     assert data["classes"][0] == "airplane"

@@ -131,9 +131,9 @@ def test_aggregate(tmp_path):
     history = tables["history"]
     keys = {"dataset", "condition", "loss", "optimizer", "lr", "seed", "epoch", "split", "metric"}
     assert keys | {"value"} <= set(history)
-    # runs x epochs x (train loss, acc + test, noisy x 3 + corrupted memorised, true)
-    assert len(history) == 4 * 2 * 10
-    assert set(history["split"]) == {"train", "test", "noisy", "corrupted"}
+    # runs x epochs x (train loss, acc + val, test, noisy x 3 + corrupted memorised, true)
+    assert len(history) == 4 * 2 * 13
+    assert set(history["split"]) == {"train", "val", "test", "noisy", "corrupted"}
     assert history.query("split == 'corrupted'")["value"].isna().all()  # clean: none
     evaluation = tables["evaluation"]
     assert len(evaluation) == 4 * 3 * 8  # runs x test sets x metrics

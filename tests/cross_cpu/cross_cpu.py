@@ -60,12 +60,13 @@ def make(out: Path, config: dict = TINY_CONFIG) -> list[Path]:
         arrays.save(path, x=testsets.make(data, spec, config["noise_seed"]), y=data["test_y"])
         testset_files[name] = (spec, str(path))
     noisy = testset_files[config["history_testset"]][1]
-    labels = arrays.load(data_path, ("train_y", "classes"))
+    labels = arrays.load(data_path, ("train_y", "val_y", "classes"))
     condition_files = {}
     for name in config["conditions"]:
         condition_files[name] = root / "conditions" / f"{name}.npz"
         made = conditions.from_params(
             labels["train_y"],
+            labels["val_y"],
             int(labels["classes"].size),
             study.condition_params(config, dataset, name),
         )

@@ -57,11 +57,14 @@ def synthetic(n_train: int, n_test: int, seed: int = 0) -> dict[str, np.ndarray]
         return x.astype(np.uint8), y.astype(np.int64)
 
     train_x, train_y = split(n_train)
+    val_x, val_y = split(n_train // 10)
     test_x, test_y = split(n_test)
     scaled = train_x / 255.0
     return {
         "train_x": train_x,
         "train_y": train_y,
+        "val_x": val_x,
+        "val_y": val_y,
         "test_x": test_x,
         "test_y": test_y,
         "mean": np.float32([scaled.mean()]),
@@ -91,8 +94,11 @@ def gemm_peak(size: int, seconds: float, device: torch.device) -> float:
     return best / 1e9
 
 
-def epoch_flops(model: torch.nn.Module, n_train: int, n_test: int, batch: int) -> float:
-    """Floating-point operations of one epoch: training steps plus two test-set passes."""
+def epoch_flops(
+    model: torch.nn.Module, n_train: int, n_test: int, batch: int, n_val: int = 0
+) -> float:
+    """Floating-point operations of one epoch: training steps, a validation pass and two
+    test-set passes."""
     shape = (batch, 1, 28, 28)
     with FlopCounterMode(display=False) as step:
         losses.build(LOSS)(
@@ -101,7 +107,8 @@ def epoch_flops(model: torch.nn.Module, n_train: int, n_test: int, batch: int) -
     with FlopCounterMode(display=False) as score, torch.no_grad():
         model(torch.zeros(shape))
     model.zero_grad(set_to_none=True)
-    return (step.get_total_flops() * n_train + score.get_total_flops() * 2 * n_test) / batch
+    scored = 2 * n_test + n_val
+    return (step.get_total_flops() * n_train + score.get_total_flops() * scored) / batch
 
 
 class HomeworkImages(Dataset):
@@ -123,14 +130,15 @@ class HomeworkImages(Dataset):
 def homework_seconds(
     data: dict, model_spec: dict, epochs: int, batch: int, device: torch.device
 ) -> float:
-    """Seconds per epoch of the homework-style loop (train, then clean and noisy test); on a
-    GPU each batch is copied there from the loader, as such notebooks do."""
+    """Seconds per epoch of the homework-style loop (train, then validation, clean and noisy
+    test); on a GPU each batch is copied there from the loader, as such notebooks do."""
     mean, std = float(data["mean"][0]), float(data["std"][0])
     train_loader = DataLoader(
         HomeworkImages(data["train_x"], data["train_y"], mean, std), batch_size=batch, shuffle=True
     )
-    test_loader = DataLoader(
-        HomeworkImages(data["test_x"], data["test_y"], mean, std), batch_size=batch
+    val_loader, test_loader = (
+        DataLoader(HomeworkImages(data[f"{s}_x"], data[f"{s}_y"], mean, std), batch_size=batch)
+        for s in ("val", "test")
     )
     torch.manual_seed(0)
     model = models.build(model_spec, (1, 28, 28), 10).to(device)
@@ -153,9 +161,13 @@ def homework_seconds(
             correct += (outputs.argmax(1) == labels).sum().item()
         model.eval()
         with torch.no_grad():
-            for sigma in (0.0, NOISE_SIGMA):
+            for loader, sigma in (
+                (val_loader, 0.0),
+                (test_loader, 0.0),
+                (test_loader, NOISE_SIGMA),
+            ):
                 test_loss, test_correct = 0.0, 0
-                for images, labels in test_loader:
+                for images, labels in loader:
                     images, labels = images.to(device), labels.to(device)
                     outputs = model(images + sigma * torch.randn(images.size(), device=device))
                     test_loss += criterion(outputs, labels).item() * len(labels)
@@ -287,7 +299,8 @@ def run(
             ours_each.append(lossbench_seconds(data, noisy, spec, epochs, batch, where))
         homework, ours = statistics.median(homeworks), statistics.median(ours_each)
         speedups = [h / o for h, o in zip(homeworks, ours_each, strict=True)]
-        flops = epoch_flops(models.build(spec, (1, 28, 28), 10), n_train, n_test, batch)
+        model = models.build(spec, (1, 28, 28), 10)
+        flops = epoch_flops(model, n_train, n_test, batch, len(data["val_y"]))
         result[name] = {
             "homework_s_per_epoch": homework,
             "lossbench_s_per_epoch": ours,
@@ -317,7 +330,7 @@ def report(result: dict) -> str:
     lines = [
         f"{result['n_train']} train / {result['n_test']} test MNIST-shaped images, batch "
         f"{result['batch_size']}, {result['epochs']} epoch(s), on {result['device']} with "
-        f"{result['threads']} thread(s); an epoch = train + clean and noisy test",
+        f"{result['threads']} thread(s); an epoch = train + validation, clean and noisy test",
         f"deterministic: {result['deterministic']}: {result['numerics']}",
         f"float32 GEMM peak: {result['gemm_peak_gflops']:.1f} GFLOP/s",
         f"median of {result['repeats']} runs of each loop, interleaved (min-max in brackets)",

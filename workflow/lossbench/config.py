@@ -142,6 +142,14 @@ def _semantic_errors(config: dict) -> None:
                     f"losses.{name}.alpha has {len(alpha)} entries, but dataset '{dataset}' has "
                     f"{classes} classes; allowed: one weight per class ({classes} numbers)"
                 )
+    for name, entry in config["optimizers"].items():
+        if isinstance(entry, dict) and "fixed_lr" in entry:
+            rates = entry["lr"] if isinstance(entry["lr"], list) else [entry["lr"]]
+            if entry["fixed_lr"] not in rates:
+                raise ConfigError(
+                    f"optimizers.{name}.fixed_lr = {entry['fixed_lr']} is not allowed; allowed: "
+                    f"one of its learning rates ({', '.join(map(str, rates))})"
+                )
     data = config["data"]
     for dataset in config["datasets"]:
         for name, spec in config["conditions"].items():
@@ -154,10 +162,11 @@ def _semantic_errors(config: dict) -> None:
 
 def smallest_training_class(dataset: str, data: dict) -> int:
     """A lower bound of the training images of ``dataset``'s smallest class (before loading
-    it): digits holds out ``data.test_fraction`` of its images for testing."""
+    it): digits holds out ``data.test_fraction`` of its images for testing, and every dataset
+    ``data.validation_fraction`` of the rest for validation."""
     smallest = DATASETS[dataset].smallest_class
     held_out = data["test_fraction"] if dataset == "digits" else 0.0
-    return int(smallest * (1 - held_out))
+    return int(smallest * (1 - held_out) * (1 - data["validation_fraction"]))
 
 
 def validate(config: dict, schema: dict) -> dict:

@@ -83,10 +83,14 @@ def model_spec(config: dict, dataset: str) -> dict:
 
 
 def dataset_params(config: dict, dataset: str) -> dict:
-    """The data options that change the cached arrays of ``dataset``."""
-    if dataset == "digits":
-        return {k: config["data"][k] for k in ("test_fraction", "split_seed")}
-    return {}
+    """The data options that change the cached arrays of ``dataset`` (its test split is its own
+    only for digits; torchvision's datasets come with theirs)."""
+    keys = [
+        "validation_fraction",
+        "split_seed",
+        *(["test_fraction"] if dataset == "digits" else []),
+    ]
+    return {k: config["data"][k] for k in sorted(keys)}
 
 
 def testset_params(config: dict, testset: str) -> dict:

@@ -32,8 +32,9 @@ import numpy as np
 from ..plumbing.errors import ConfigError
 from .datasets import DATASETS
 
-#: the keys of a condition file
+#: the keys of a condition file: for the training split, and (``val_``) the validation split
 KEYS = ("indices", "labels", "true", "corrupted")
+ALL_KEYS = (*KEYS, *(f"val_{key}" for key in KEYS))
 
 #: per condition type, the parameter that sets its level (the x axis of its figures)
 LEVEL_KEY = {"clean": None, "symmetric": "rate", "asymmetric": "rate", "imbalance": "ratio"}
@@ -124,10 +125,15 @@ def make(labels: np.ndarray, classes: int, spec: dict, seed: int | None, pairs=N
     }
 
 
-def from_params(labels: np.ndarray, classes: int, params: dict) -> dict:
-    """:func:`make` from a job's parameters (``study.condition_params``)."""
+def from_params(train_y: np.ndarray, val_y: np.ndarray, classes: int, params: dict) -> dict:
+    """The condition of a job's parameters (``study.condition_params``) on both splits: a user
+    with noisy labels (or few images of a class) has them in the validation split too. The two
+    splits draw from two streams of the condition's generator (seed + 0, seed + 1)."""
     pairs = {int(s): int(t) for s, t in params["pairs"]} if params["pairs"] else None
-    return make(labels, classes, params["spec"], params["seed"], pairs)
+    seed = params["seed"]
+    made = make(train_y, classes, params["spec"], seed, pairs)
+    val = make(val_y, classes, params["spec"], None if seed is None else seed + 1, pairs)
+    return made | {f"val_{key}": value for key, value in val.items()}
 
 
 def _class_index(value, dataset: str, where: str) -> int:

@@ -3,7 +3,9 @@
 ``digits`` is scikit-learn's embedded 8x8 handwritten digits (no network, the default);
 the others come through ``torchvision.datasets``. Every dataset becomes the same thing:
 uint8 images shaped (N, C, H, W), int64 labels, and per-channel normalisation constants
-computed on the train split only.
+computed on the train split only. A stratified ``validation_fraction`` of the training set is
+held out as the validation split (``val_x``, ``val_y``), the same for every run: the study makes
+its choices (learning rate, best epoch) there, never on a test set.
 """
 
 from __future__ import annotations
@@ -157,11 +159,23 @@ def _load_torchvision(name: str, root: str | Path, download: bool):
     return x_train, y_train, x_test, y_test, [str(c) for c in train.classes]
 
 
+def validation_split(x: np.ndarray, y: np.ndarray, fraction: float, seed: int):
+    """(train x, train y, validation x, validation y): a stratified ``fraction`` of the
+    training set held out for every choice the study makes (never the test set)."""
+    from sklearn.model_selection import train_test_split
+
+    x_train, x_val, y_train, y_val = train_test_split(
+        x, y, test_size=fraction, stratify=y, random_state=seed
+    )
+    return x_train, y_train, x_val, y_val
+
+
 def load(
     name: str,
     root: str | Path = "resources",
     download: bool = False,
     test_fraction: float = 0.25,
+    validation_fraction: float = 0.1,
     split_seed: int = 0,
 ) -> dict[str, np.ndarray]:
     """Load dataset ``name`` as a dict of arrays (see module docstring)."""
@@ -171,12 +185,17 @@ def load(
         x_train, y_train, x_test, y_test, classes = _load_digits(test_fraction, split_seed)
     else:
         x_train, y_train, x_test, y_test, classes = _load_torchvision(name, root, download)
+    x_train, y_train, x_val, y_val = validation_split(
+        x_train, y_train, validation_fraction, split_seed
+    )
     scaled = x_train.astype(np.float64) / 255.0
     mean = scaled.mean(axis=(0, 2, 3)).astype(np.float32)
     std = scaled.std(axis=(0, 2, 3)).astype(np.float32)
     return {
         "train_x": x_train,
         "train_y": y_train,
+        "val_x": x_val,
+        "val_y": y_val,
         "test_x": x_test,
         "test_y": y_test,
         "mean": mean,

@@ -27,15 +27,20 @@ from ..plumbing.atomic import atomic_path, write_json, write_rows
 from . import losses, models, optim, weights
 from .evaluation import logits_of, split_scores
 
-#: history.csv columns, in order: the original study's six series plus NLL and the phase, and
-#: on the training examples whose label a condition corrupted, the fraction predicted as that
-#: corrupted label (memorisation, Arpit et al. 2017) and as the true one (NaN without any)
+#: history.csv columns, in order: the original study's six series plus NLL and the phase, the
+#: validation split (scored with its own, possibly corrupted, labels: where the study makes its
+#: choices), and on the training examples whose label a condition corrupted, the fraction
+#: predicted as that corrupted label (memorisation, Arpit et al. 2017) and as the true one
+#: (empty without any)
 HISTORY_COLUMNS = [
     "epoch",
     "phase",
     "phase_optimizer",
     "train_loss",
     "train_acc",
+    "val_loss",
+    "val_acc",
+    "val_nll",
     "test_loss",
     "test_acc",
     "test_nll",
@@ -138,7 +143,8 @@ def train(
     total = sum(phase["epochs"] for phase in plan)
     classes = int(data["classes"].size)
     if condition is None:
-        condition = conditions.make(data["train_y"], classes, {"type": "clean"}, 0)
+        clean = {"pairs": None, "seed": None, "spec": {"type": "clean"}}
+        condition = conditions.from_params(data["train_y"], data["val_y"], classes, clean)
     labels = condition["labels"]
     loss_fn = losses.build(loss_spec, np.bincount(labels, minlength=classes))
     mean, std = data["mean"], data["std"]
@@ -154,6 +160,8 @@ def train(
     corrupted = tensor(np.flatnonzero(condition["corrupted"]))
     corrupted_labels = train_y[corrupted]
     corrupted_true = tensor(condition["true"], torch.long)[corrupted]
+    val_x = tensor(normalise(data["val_x"][condition["val_indices"]], mean, std))
+    val_y = tensor(condition["val_labels"], torch.long)
     test_x = tensor(normalise(data["test_x"], mean, std))
     test_y = tensor(data["test_y"], torch.long)
     noisy = tensor(noisy_x)
@@ -197,12 +205,13 @@ def train(
             optimizer.step()
             loss_sum += loss.detach() * len(idx)
             correct += (logits.argmax(dim=1) == yb).sum()
+        val = split_scores(logits_of(model, val_x), val_y, loss_fn)
         test = split_scores(logits_of(model, test_x), test_y, loss_fn)
         noise = split_scores(logits_of(model, noisy), test_y, loss_fn)
         fitted = corrupted_fit(
             model, train_x, corrupted, (corrupted_labels, corrupted_true), centre, scale
         )
-        values = torch.cat([torch.stack([loss_sum / n, correct / n]), test, noise, fitted])
+        values = torch.cat([torch.stack([loss_sum / n, correct / n]), val, test, noise, fitted])
         values = values.tolist()
         row = {
             "epoch": epoch,
@@ -226,6 +235,7 @@ def train(
         log(
             f"epoch {epoch}/{total} phase={row['phase']}:{row['phase_optimizer']} "
             f"train_loss={row['train_loss']:.4f} train_acc={row['train_acc']:.4f} "
+            f"val_acc={row['val_acc']:.4f} "
             f"test_loss={row['test_loss']:.4f} test_acc={row['test_acc']:.4f} "
             f"noisy_acc={row['noisy_acc']:.4f} ({time.perf_counter() - tic:.3f}s)"
         )
@@ -247,7 +257,7 @@ def train(
 
 
 #: the arrays of ``data.npz`` that training reads
-DATA_KEYS = ("train_x", "train_y", "test_x", "test_y", "mean", "std", "classes")
+DATA_KEYS = ("train_x", "train_y", "val_x", "val_y", "test_x", "test_y", "mean", "std", "classes")
 
 
 def train_files(
@@ -261,7 +271,7 @@ def train_files(
         params,
         data=arrays.load(data, DATA_KEYS),
         noisy_x=arrays.load(noisy, ("x",))["x"],
-        condition=arrays.load(condition, conditions.KEYS) if condition else None,
+        condition=arrays.load(condition, conditions.ALL_KEYS) if condition else None,
         seed=seed,
         fingerprint=digest.fingerprint({**params, "seed": seed}, *files),
         **run,
