@@ -1,20 +1,25 @@
 """Every config mistake is caught before any job runs: one message, no traceback.
 
 One table drives one test. Each case is the tiny study with one mistake, given either as
-top-level keys to replace or as the raw YAML text (for mistakes YAML itself hides, such as a
-repeated key). Every case goes through the checks the Snakefile runs (in-process, fast); the
-cases in ``THROUGH_SNAKEMAKE``, one of each kind of check, also run the real `snakemake -n` in
-a temp workdir, a few at a time because each is mostly Snakemake's start-up.
+top-level keys to replace, as the raw YAML text (for mistakes YAML itself hides, such as a
+repeated key) or as `--config` arguments (Snakemake reads the inside of their lists and
+mappings as strings). Every case goes through the checks the Snakefile runs (in-process, fast);
+the cases in ``THROUGH_SNAKEMAKE``, one of each kind of check, also run the real `snakemake -n`
+in a temp workdir, a few at a time because each is mostly Snakemake's start-up. The other
+table, ``ACCEPTED``, holds values written as users write them that must mean what they spell.
 """
 
 from __future__ import annotations
 
 import copy
+import shutil
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 import yaml
+from snakemake.cli import parse_config
+from snakemake.utils import update_config
 
 from conftest import REPO, TINY_CONFIG, snakemake, write_config
 from lossbench.config import check_yaml_file, validate
@@ -27,17 +32,23 @@ DUPLICATE_LOSS = yaml.safe_dump(TINY_CONFIG, sort_keys=False).replace(
     "  focal_g2:", "  ce:\n    type: mae\n  focal_g2:", 1
 )
 
-#: (case, the mistake: top-level keys replaced or raw YAML text, what the message must say)
+
+class Override(tuple):
+    """`--config` arguments over the tiny study, each as the shell hands it to Snakemake."""
+
+
+#: (case, the mistake: top-level keys replaced, raw YAML text or an Override, what the message
+#: must say; text values quoted as given)
 CASES = [
     (
         "unknown loss type",
         {"losses": {"ce": {"type": "hinge"}}},
-        ["losses.ce.type", "hinge", "mae, cross_entropy, focal"],
+        ["losses.ce.type", "'hinge'", "mae, cross_entropy, focal"],
     ),
     (
         "unknown optimizer type",
         {"optimizers": {"sgd": {"type": "rmsprop", "lr": 0.1}}},
-        ["optimizers.sgd.type", "rmsprop", "sgd, adam"],
+        ["optimizers.sgd.type", "'rmsprop'", "sgd, adam"],
     ),
     (
         "negative gamma",
@@ -57,9 +68,9 @@ CASES = [
     (
         "unknown dataset",
         {"datasets": ["imagenet"]},
-        ["datasets.0", "imagenet", "digits, mnist, fashion_mnist, kmnist, cifar10"],
+        ["datasets.0", "'imagenet'", "digits, mnist, fashion_mnist, kmnist, cifar10"],
     ),
-    ("seed is a string", {"seeds": ["one"]}, ["seeds.0", "one", "integer"]),
+    ("seed is a string", {"seeds": ["one"]}, ["seeds.0 = 'one'", "integer"]),
     ("seed is a float", {"seeds": [0, 1.5]}, ["seeds.1", "1.5", "integer"]),
     ("repeated seed", {"seeds": [0, 0]}, ["seeds", "[0, 0]", "no repeated items"]),
     ("duplicate loss name", DUPLICATE_LOSS, ["duplicate key 'ce'", "line", "every name must"]),
@@ -119,30 +130,52 @@ CASES = [
         ["optimizers.sgd.momentun", "momentum"],
     ),
     ("losses as a list", {"losses": ["ce", "mae"]}, ["losses", '["ce", "mae"]', "type object"]),
-    ("epochs as text", {"epochs": "ten"}, ["epochs", "ten", "type integer"]),
+    ("epochs as text", {"epochs": "ten"}, ["epochs = 'ten'", "type integer"]),
     ("seeds as a scalar", {"seeds": 3}, ["seeds", "3", "type array"]),
     (
         "deterministic as text",
         {"deterministic": "yes"},
-        ["deterministic", "yes", "portable, machine, false, true"],
+        ["deterministic = 'yes'", "portable, machine, false, true"],
     ),
     (
         "history_testset not a test set",
         {"history_testset": "fog"},
-        ["history_testset", "fog", "clean, gaussian, salt_pepper_0.1"],
+        ["history_testset = 'fog'", "clean, gaussian, salt_pepper_0.1"],
     ),
     (
         "missing offline dataset",
         {"datasets": ["mnist"], "data": {"root": "resources"}},
         ["data.root", "resources", "MNIST/raw/train-images-idx3-ubyte", "data.download: true"],
     ),
-    ("unknown device", {"device": "tpu"}, ["device", "tpu", "auto, cpu, cuda"]),
+    ("unknown device", {"device": "tpu"}, ["device = 'tpu'", "auto, cpu, cuda"]),
     ("zero threads", {"threads": 0}, ["threads", "0", ">= 1"]),
     (
         "unknown model type",
         {"model": {"default": {"type": "resnet"}}},
-        ["model.default.type", "resnet", "mlp, cnn"],
+        ["model.default.type = 'resnet'", "mlp, cnn"],
     ),
+    (
+        "seed typed as no number",
+        Override(["seeds=[0,0x]"]),
+        ["seeds.1 = '0x' is not allowed; allowed: a value of type integer"],
+    ),
+    ("repeated seed typed", Override(["seeds=[1,1]"]), ["seeds = [1, 1]", "no repeated items"]),
+    (
+        "download typed as no boolean",
+        Override(["data={download: maybe}"]),
+        ["data.download = 'maybe'", "type boolean"],
+    ),
+    (
+        "negative lr typed",
+        Override(["optimizers={sgd: {type: sgd, lr: -0.1}}"]),
+        ["optimizers.sgd.lr = -0.1", "> 0"],
+    ),
+    (
+        "lr written as no number",
+        {"optimizers": {"adam": {"type": "adam", "lr": "1e-3x"}}},
+        ["optimizers.adam.lr = '1e-3x'", "type number"],
+    ),
+    ("integer written as a float", Override(["seeds=[2.0]"]), ["seeds.0 = '2.0'", "integer"]),
 ]
 
 
@@ -157,23 +190,39 @@ THROUGH_SNAKEMAKE = [
     "duplicate loss name",
     "alpha of wrong length",
     "missing offline dataset",
+    "seed typed as no number",
 ]
 
 
-def _workdir(workdir: Path, mistake: dict | str) -> Path:
-    """``workdir`` with an empty data.root and the config file with ``mistake``."""
+def _workdir(workdir: Path, mistake: dict | str | Override) -> Path:
+    """``workdir`` with an empty data.root and the config file with ``mistake`` (the tiny
+    study's where ``mistake`` is `--config` arguments)."""
     workdir.mkdir()
     (workdir / "resources").mkdir()
     if isinstance(mistake, str):
         (workdir / "config.yaml").write_text(mistake)
     else:
-        write_config(workdir, {**copy.deepcopy(TINY_CONFIG), **mistake})
+        changed = {} if isinstance(mistake, Override) else mistake
+        write_config(workdir, {**copy.deepcopy(TINY_CONFIG), **changed})
     return workdir
 
 
-def _dry_run(workdir: Path, mistake: dict | str):
+def _config_of(workdir: Path, mistake: dict | str | Override) -> dict:
+    """The config the Snakefile checks: the file's, with `--config` merged as Snakemake does."""
+    config = yaml.safe_load((workdir / "config.yaml").read_text())
+    if isinstance(mistake, Override):
+        update_config(config, parse_config(mistake))
+    return config
+
+
+def _overrides(mistake: dict | str | Override) -> list[str]:
+    return ["--config", *mistake] if isinstance(mistake, Override) else []
+
+
+def _dry_run(workdir: Path, mistake: dict | str | Override):
     _workdir(workdir, mistake)
-    return snakemake(workdir, "-n", configfile=workdir / "config.yaml", check=False)
+    args = ["-n", *_overrides(mistake)]
+    return snakemake(workdir, *args, configfile=workdir / "config.yaml", check=False)
 
 
 @pytest.fixture(scope="module")
@@ -190,11 +239,11 @@ def dry_runs(tmp_path_factory) -> dict:
 @pytest.mark.parametrize(("name", "mistake", "expected"), CASES, ids=[c[0] for c in CASES])
 def test_bad_config_is_one_clear_message(name, mistake, expected, tmp_path, monkeypatch, request):
     # the Snakefile's checks, in-process: the YAML file, then the merged config
-    config_file = _workdir(tmp_path / "in_process", mistake) / "config.yaml"
-    monkeypatch.chdir(config_file.parent)
+    workdir = _workdir(tmp_path / "in_process", mistake)
+    monkeypatch.chdir(workdir)
     with pytest.raises(ConfigError) as caught:
-        check_yaml_file(config_file)
-        validate(yaml.safe_load(config_file.read_text()), SCHEMA)
+        check_yaml_file(workdir / "config.yaml")
+        validate(_config_of(workdir, mistake), SCHEMA)
     messages = [str(caught.value)]
     if name in THROUGH_SNAKEMAKE:
         result, workdir = request.getfixturevalue("dry_runs")[name]
@@ -208,3 +257,67 @@ def test_bad_config_is_one_clear_message(name, mistake, expected, tmp_path, monk
     for message in messages:
         for fragment in expected:
             assert fragment in message, f"{fragment!r} missing from: {message}"
+
+
+SGD = TINY_CONFIG["optimizers"]["sgd"]
+
+#: (case, a value as users write it: top-level keys, YAML text or an Override, the same study
+#: written with typed values); Snakemake reads a top-level `--config` scalar itself (epochs=3)
+ACCEPTED = [
+    ("seeds typed", Override(["seeds=[0,1]"]), {"seeds": [0, 1]}),
+    ("download typed", Override(["data={download: true}"]), {"data": {"download": True}}),
+    ("deterministic typed", Override(["deterministic=false"]), {"deterministic": False}),
+    (
+        "optimizer typed",
+        Override(["optimizers={sgd: {type: sgd, lr: [0.1, 1e-2], nesterov: True, momentum: .9}}"]),
+        {"optimizers": {"sgd": {**SGD, "lr": [0.1, 0.01], "nesterov": True}}},
+    ),
+    (
+        "model and loss typed",
+        Override(
+            [
+                "model={default: {type: cnn, channels: [4, 8], hidden: 16}}",
+                "losses={f: {type: focal, gamma: 2, alpha: balanced}}",
+            ]
+        ),
+        {
+            "model": {"default": {"type": "cnn", "channels": [4, 8], "hidden": 16}},
+            "losses": {"f": {"type": "focal", "gamma": 2, "alpha": "balanced"}},
+        },
+    ),
+    (
+        "lr 1e-3 in a YAML file (YAML 1.1 reads it as text)",
+        yaml.safe_dump(TINY_CONFIG, sort_keys=False).replace("lr: 0.1", "lr: 1e-3"),
+        {"optimizers": {**TINY_CONFIG["optimizers"], "sgd": {**SGD, "lr": 0.001}}},
+    ),
+]
+
+
+@pytest.mark.parametrize(("name", "given", "typed"), ACCEPTED, ids=[c[0] for c in ACCEPTED])
+def test_values_as_users_type_them_mean_what_they_spell(name, given, typed, tmp_path):
+    """The same validated config, so the same job parameters: nothing reruns."""
+    workdir = _workdir(tmp_path / "given", given)
+    expected = copy.deepcopy(TINY_CONFIG)
+    update_config(expected, copy.deepcopy(typed))
+    validate(expected, SCHEMA)
+    assert validate(_config_of(workdir, given), SCHEMA) == expected
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        ["--configfile", "config/mnist.yaml", "--config", "data={download: true}"],
+        ["--config", "seeds=[0,1]"],
+    ],
+    ids=["mnist download", "seeds"],
+)
+def test_the_readmes_overrides_pass_snakemake(overrides, tmp_path):
+    """The README's own command lines, as the shell hands them over (`--config
+    data='{download: true}'`, `--config "seeds=[0,1]"`), in a workdir with the checkout's
+    config/ (so `configfile:` finds the default study, as in a checkout)."""
+    shutil.copytree(REPO / "config", tmp_path / "config")
+    overrides = [str(tmp_path / a) if a.endswith(".yaml") else a for a in overrides]
+    result = snakemake(tmp_path, "-n", *overrides, check=False)
+    output = result.stdout + result.stderr
+    assert result.returncode == 0 and "invalid configuration" not in output, output[-3000:]
+    assert "train" in output

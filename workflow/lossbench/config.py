@@ -9,6 +9,7 @@ dependencies) so that checking a config costs no torch import.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import jsonschema
@@ -48,6 +49,125 @@ def check_yaml_file(path: str | Path) -> None:
             yaml.load(handle, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader subclass
     except yaml.YAMLError as err:
         raise ConfigError(f"config file '{path}' is not valid YAML: {err}") from None
+
+
+#: plain decimal literals, as YAML 1.2 reads them (YAML 1.1, PyYAML's, wants a dot in ``1.0e-3``
+#: and reads ``1e-3`` as text); no hex, ``.inf`` or ``nan``: a number in a config is written out
+_INTEGER = re.compile(r"[-+]?[0-9]+")
+_NUMBER = re.compile(r"[-+]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?")
+_BOOLEAN = {"true": True, "false": False}
+_IS_TYPE = {
+    "integer": lambda v: isinstance(v, int) and not isinstance(v, bool),
+    "number": lambda v: isinstance(v, int | float) and not isinstance(v, bool),
+    "boolean": lambda v: isinstance(v, bool),
+    "string": lambda v: isinstance(v, str),
+    "array": lambda v: isinstance(v, list),
+    "object": lambda v: isinstance(v, dict),
+    "null": lambda v: v is None,
+}
+
+
+def coerce(config: dict, schema: dict) -> dict:
+    """``config`` (in place) with every string read as the number or boolean that the schema
+    asks for at its place, where the string spells one.
+
+    Values arrive as strings where their writer did not mean text: Snakemake reads the inside
+    of a ``--config`` list or mapping with YAML's base loader (``seeds=[0,1]`` gives
+    ``['0', '1']``), and YAML 1.1 reads ``lr: 1e-3`` as text. Read here, they pass or fail
+    validation as the numbers they spell, and give the same job parameters as a YAML file that
+    writes them as numbers. A string that spells nothing the place allows stays a string, for
+    validation to refuse with the value quoted as given.
+    """
+    return _coerced(config, [schema], _Schemas(schema))
+
+
+class _Schemas:
+    """The root schema's ``$ref`` targets, and whether a value passes an ``if`` there."""
+
+    def __init__(self, root: dict):
+        self.root = root
+        self.validator = jsonschema.Draft202012Validator(root)
+
+    def resolve(self, ref: str) -> dict:
+        """A local reference such as ``#/$defs/loss`` (the only kind the schema uses)."""
+        target = self.root
+        for part in ref.removeprefix("#/").split("/"):
+            target = target[part]
+        return target
+
+    def passes(self, value, schema: dict) -> bool:
+        return self.validator.evolve(schema=schema).is_valid(value)
+
+
+def _applying(schemas: list, value, where: _Schemas) -> list[dict]:
+    """Every schema that speaks about ``value`` at one place: ``schemas`` and, through
+    ``$ref``, ``allOf``, the ``then`` or ``else`` its ``if`` picks, and every alternative of
+    ``oneOf`` and ``anyOf``."""
+    found = []
+    for schema in schemas:
+        if not isinstance(schema, dict):  # true or false: says nothing about the type
+            continue
+        found.append(schema)
+        nested = [*schema.get("allOf", []), *schema.get("oneOf", []), *schema.get("anyOf", [])]
+        if "$ref" in schema:
+            nested.append(where.resolve(schema["$ref"]))
+        if "if" in schema:
+            nested.append(schema.get("then" if where.passes(value, schema["if"]) else "else"))
+        found += _applying(nested, value, where)
+    return found
+
+
+def _coerced(value, schemas: list, where: _Schemas):
+    applying = _applying(schemas, value, where)
+    if isinstance(value, str):
+        return _read(value, applying)
+    if isinstance(value, dict):
+        for key in value:
+            value[key] = _coerced(value[key], [_of_key(s, key) for s in applying], where)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            value[index] = _coerced(item, [_of_item(s, index) for s in applying], where)
+    return value
+
+
+def _of_key(schema: dict, key: str):
+    """The schema of mapping entry ``key`` under ``schema`` (None: it says nothing)."""
+    if key in schema.get("properties", {}):
+        return schema["properties"][key]
+    for pattern, entry in schema.get("patternProperties", {}).items():
+        if re.search(pattern, key):
+            return entry
+    return schema.get("additionalProperties")
+
+
+def _of_item(schema: dict, index: int):
+    """The schema of list item ``index`` under ``schema`` (None: it says nothing)."""
+    prefix = schema.get("prefixItems", [])
+    return prefix[index] if index < len(prefix) else schema.get("items")
+
+
+def _read(text: str, applying: list[dict]):
+    """``text`` as the first of its readings (itself, an integer, a number, a boolean) that the
+    schemas at its place name by type or value; ``text`` when none does."""
+    naming = [s for s in applying if {"type", "enum", "const"} & s.keys()]
+    readings = [text]
+    readings += [int(text)] if _INTEGER.fullmatch(text) else []
+    readings += [float(text)] if _NUMBER.fullmatch(text) else []
+    readings += [_BOOLEAN[text.lower()]] if text.lower() in _BOOLEAN else []
+    for reading in readings:
+        if not naming or any(_names(s, reading) for s in naming):
+            return reading
+    return text
+
+
+def _names(schema: dict, value) -> bool:
+    """Whether ``schema`` allows ``value``'s type, or ``value`` itself for an enum or const
+    (bounds and patterns aside: validation checks those). ``1`` is not ``true`` here."""
+    if "const" in schema or "enum" in schema:
+        allowed = [schema["const"]] if "const" in schema else schema["enum"]
+        return any(v == value and type(v) is type(value) for v in allowed)
+    types = schema["type"]
+    return any(_IS_TYPE[t](value) for t in ([types] if isinstance(types, str) else types))
 
 
 def _key(path) -> str:
@@ -112,10 +232,15 @@ def _describe(error: jsonschema.ValidationError) -> str:
     if error.validator == "required":
         missing = [k for k in error.validator_value if k not in error.instance]
         return f"missing key '{_key([*path, missing[0]])}'; {_key(path)} needs {_allowed(error)}"
-    value = json.dumps(error.instance) if not isinstance(error.instance, str) else error.instance
     if error.validator == "pattern" and "propertyNames" in error.schema_path:
-        return f"bad name '{value}' in {_key(path)}; allowed: {_allowed(error)}"
-    return f"{_key(path)} = {value} is not allowed; allowed: {_allowed(error)}"
+        return f"bad name {_shown(error.instance)} in {_key(path)}; allowed: {_allowed(error)}"
+    return f"{_key(path)} = {_shown(error.instance)} is not allowed; allowed: {_allowed(error)}"
+
+
+def _shown(value) -> str:
+    """A config value as a message shows it: text quoted as given (``'0x'``, ``'1e-3'``), so
+    that a string never reads like the number it is not; anything else as JSON."""
+    return repr(value) if isinstance(value, str) else json.dumps(value)
 
 
 def _schema_errors(config: dict, schema: dict) -> None:
@@ -130,8 +255,8 @@ def _semantic_errors(config: dict) -> None:
     testsets = config["testsets"]
     if config["history_testset"] not in testsets:
         raise ConfigError(
-            f"history_testset = {config['history_testset']} is not allowed; allowed: one of the "
-            f"configured test sets ({', '.join(testsets)})"
+            f"history_testset = {_shown(config['history_testset'])} is not allowed; allowed: "
+            f"one of the configured test sets ({', '.join(testsets)})"
         )
     for name, spec in config["losses"].items():
         alpha = spec.get("alpha")
@@ -170,7 +295,9 @@ def smallest_training_class(dataset: str, data: dict) -> int:
 
 
 def validate(config: dict, schema: dict) -> dict:
-    """``config`` with defaults filled in, or :class:`ConfigError` for its first mistake."""
+    """``config`` with strings read as the numbers and booleans they spell (:func:`coerce`)
+    and defaults filled in, or :class:`ConfigError` for its first mistake."""
+    coerce(config, schema)
     _schema_errors(config, schema)
     fill_defaults(config, schema)
     config["deterministic"] = numerics_mode(config["deterministic"])  # true: portable
