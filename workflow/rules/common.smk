@@ -5,7 +5,15 @@ import sys
 
 import yaml
 
-LOSSBENCH_PATH = os.path.join(workflow.basedir, "workflow")
+#: this checkout's workflow/ folder, found from this file (workflow.basedir is the main
+#: Snakefile's folder: another workflow's when lossbench is used as a module)
+LOSSBENCH_PATH = os.path.dirname(workflow.current_basedir.get_path_or_uri(secret_free=True))
+if not os.path.isdir(LOSSBENCH_PATH):
+    # Snakemake fetches a remote module's rules and scripts, but jobs import the package
+    sys.exit(
+        f"lossbench: its jobs import the lossbench package from its files, so use it as a module "
+        f"from a clone (snakefile: 'path/to/lossbench/Snakefile'), not from {LOSSBENCH_PATH}"
+    )
 sys.path.insert(0, LOSSBENCH_PATH)
 
 from lossbench import study  # noqa: E402
@@ -66,7 +74,7 @@ def code(script, *modules):
     """A digest of the lossbench source files a rule's job runs: every module that
     workflow/scripts/{script}.py imports and the ``modules`` it loads by name, with all they
     import in turn. As a parameter, editing any of them reruns exactly the jobs that run it."""
-    path = os.path.join(workflow.basedir, "workflow", "scripts", f"{script}.py")
+    path = os.path.join(LOSSBENCH_PATH, "scripts", f"{script}.py")
     return sources.digest(sources.closure(*sources.script_imports(path), *modules))
 
 
@@ -175,7 +183,7 @@ def final_targets(wildcards):
 
 
 # Analysis: each figure depends on its own module, the shared style and the tables it reads.
-REPORT_DIR = os.path.join(workflow.basedir, "workflow", "report")
+REPORT_DIR = os.path.join(LOSSBENCH_PATH, "report")
 
 
 def figure_inputs(wildcards):
