@@ -4,6 +4,7 @@ import copy
 import re
 
 import pytest
+import report_zip
 
 from conftest import REPO, TINY_CONFIG, snakemake, write_config
 
@@ -44,6 +45,12 @@ def test_the_console_names_no_shell_command_for_script_jobs(finished_study):
     """Script rules have none: `Shell command: None` once per job was noise."""
     _, result = finished_study
     assert "Shell command" not in result.stdout + result.stderr
+
+
+def test_snakemakes_report_zip_holds_every_figure(finished_study):
+    workdir, _ = finished_study
+    config = workdir / "config.yaml"
+    print(report_zip.check(report_zip.build(workdir, config), workdir, TINY_CONFIG))
 
 
 def test_second_invocation_has_nothing_to_do(finished_study):
