@@ -13,7 +13,7 @@ PACKAGE = REPO / "workflow" / "lossbench"
 #: the stages, lowest first: a module may import its own stage and those before it
 STAGES = ["plumbing", "data", "train", "analysis", "report"]
 #: modules at the top, which read the config or measure: no stage imports them
-TOP = {"config", "study", "bench"}
+TOP = {"config", "study", "bench", "progress"}
 
 
 def module_of(path: Path) -> str:
