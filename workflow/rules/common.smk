@@ -70,6 +70,23 @@ wildcard_constraints:
     testset=_one_of(TESTSETS),
 
 
+# On a cluster, the rules that import no torch and take seconds run where Snakemake runs: a
+# cluster job would pay its submission, its queue wait, its own Snakemake start and up to a
+# status-poll interval for each of them, most of a small study's wall time (README, "Run on a
+# cluster"). prepare_data is one of them: it is where torchvision downloads (compute nodes often
+# have no network). Training and evaluation, the work, are cluster jobs.
+localrules:
+    prepare_data,
+    make_testset,
+    make_condition,
+    aggregate,
+    summarize,
+    figure,
+    benchmarks,
+    report,
+    compare_datasets,
+
+
 def code(script, *modules):
     """A digest of the lossbench source files a rule's job runs: every module that
     workflow/scripts/{script}.py imports and the ``modules`` it loads by name, with all they
