@@ -149,6 +149,7 @@ CASES = [
     ),
     ("unknown device", {"device": "tpu"}, ["device = 'tpu'", "auto, cpu, cuda"]),
     ("zero threads", {"threads": 0}, ["threads", "0", ">= 1"]),
+    ("empty data root", {"data": {"root": ""}}, ["data.root = ''", "at least 1 character"]),
     (
         "unknown model type",
         {"model": {"default": {"type": "resnet"}}},

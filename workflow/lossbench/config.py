@@ -197,6 +197,8 @@ def _allowed(error: jsonschema.ValidationError) -> str:
         return (
             f"at least {error.validator_value} entr{'y' if error.validator_value == 1 else 'ies'}"
         )
+    if kind == "minLength":
+        return f"a text of at least {error.validator_value} character(s)"
     if kind == "maxItems":
         return f"at most {error.validator_value} items"
     if kind == "uniqueItems":
