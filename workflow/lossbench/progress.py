@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
+from snakemake.utils import update_config
 
 from . import study
 from .config import validate
@@ -62,7 +63,7 @@ def _paths(workdir: Path, dataset: str, run: tuple) -> dict[str, Path]:
     }
 
 
-def run_state(paths: dict[str, Path]) -> tuple[str, int | None]:
+def run_state(paths: dict[str, Path]) -> tuple[str, int]:
     """A run's state and epochs done from its traces: status.json once it has finished (the
     epochs it completed), else its log's last epoch line (0 without one)."""
     status = paths["run"] / "status.json"
@@ -73,8 +74,8 @@ def run_state(paths: dict[str, Path]) -> tuple[str, int | None]:
         pass
     try:
         log = paths["log"].read_text()
-    except OSError:
-        return "missing", 0
+    except OSError:  # not started, or its log is elsewhere: a checkpoint still says started
+        log = ""
     epochs = [int(a or b) for a, b in _EPOCH.findall(log)]
     started = epochs or (paths["run"] / "checkpoint.pt").exists()
     return ("started" if started else "missing"), max(epochs, default=0)
@@ -94,7 +95,7 @@ def progress(config: dict, workdir: Path) -> list[Run]:
     runs = []
     for dataset in config["datasets"]:
         for key in study.run_grid(config):
-            condition, loss, optimizer, lr, seed = key
+            _, loss, optimizer, lr, _ = key
             params = study.train_params(config, dataset, loss, optimizer, lr)
             planned = sum(phase["epochs"] for phase in params["phases"])
             paths = _paths(workdir, dataset, key)
@@ -159,8 +160,6 @@ def summary(runs: list[Run]) -> str:
 
 def study_config(workdir: Path, configfiles: list[Path], overrides: list[str]) -> dict:
     """The validated config of the study in ``workdir``, merged as Snakemake merges it."""
-    from snakemake.utils import update_config
-
     config: dict = {}
     default = workdir / DEFAULT_CONFIG
     for path in ([default] if default.exists() else []) + configfiles:
