@@ -86,27 +86,45 @@ def _save_checkpoint(path: Path, state: dict) -> None:
 
 
 @torch.no_grad()
-def corrupted_fit(model, train_x, corrupted, labels, centre, scale, batch: int = 256):
+def logits_of_uint8(model, x, indices, centre, scale, batch: int = 256) -> torch.Tensor:
+    """The model's logits for the uint8 images ``x[indices]``, normalised 256 at a time as
+    training normalises its batches (no float copy of a whole training set)."""
+    model.eval()
+    chunks = [
+        model(
+            x.index_select(0, indices[i : i + batch]).float().div_(255.0).sub_(centre).div_(scale)
+        )
+        for i in range(0, len(indices), batch)
+    ]
+    return torch.cat(chunks) if chunks else torch.empty(0, device=x.device)
+
+
+def corrupted_fit(model, train_x, corrupted, labels, centre, scale) -> torch.Tensor:
     """Fractions of the corrupted training examples (indices ``corrupted`` into the uint8
     ``train_x``) that the model predicts as each of ``labels`` (the corrupted label, the true
-    one); NaN when nothing is corrupted (the history then leaves them empty). Normalised 256
-    images at a time, as training does."""
+    one); NaN when nothing is corrupted (the history then leaves them empty)."""
     if len(corrupted) == 0:
         return torch.full((len(labels),), float("nan"), device=train_x.device)
-    model.eval()
-    predicted = torch.cat(
-        [
-            model(
-                train_x.index_select(0, corrupted[i : i + batch])
-                .float()
-                .div_(255.0)
-                .sub_(centre)
-                .div_(scale)
-            ).argmax(dim=1)
-            for i in range(0, len(corrupted), batch)
-        ]
-    )
+    predicted = logits_of_uint8(model, train_x, corrupted, centre, scale).argmax(dim=1)
     return torch.stack([(predicted == y).float().mean() for y in labels])
+
+
+def final_train_scores(model, train_x, train_y, true_y, loss_fn, centre, scale) -> dict:
+    """The final weights scored on the whole training set: with the labels it trained on
+    (accuracy, own loss, NLL) and with the true labels (accuracy and NLL: the train side of a
+    generalization gap, which corrupted labels would otherwise confound with memorisation).
+    The history's train columns are running averages over an epoch's changing weights."""
+    everything = torch.arange(len(train_x), device=train_x.device)
+    logits = logits_of_uint8(model, train_x, everything, centre, scale)
+    loss, acc, nll = split_scores(logits, train_y, loss_fn).tolist()
+    _, true_acc, true_nll = split_scores(logits, true_y, loss_fn).tolist()
+    return {
+        "train_loss": loss,
+        "train_acc": acc,
+        "train_nll": nll,
+        "true_acc": true_acc,
+        "true_nll": true_nll,
+    }
 
 
 def _phase_at(epoch: int, plan: list[dict]) -> int:
@@ -157,9 +175,10 @@ def train(
     train_x = tensor(data["train_x"][condition["indices"]])
     centre, scale = (tensor(v)[None, :, None, None] for v in (mean, std))
     train_y = tensor(labels, torch.long)
+    true_y = tensor(condition["true"], torch.long)
     corrupted = tensor(np.flatnonzero(condition["corrupted"]))
     corrupted_labels = train_y[corrupted]
-    corrupted_true = tensor(condition["true"], torch.long)[corrupted]
+    corrupted_true = true_y[corrupted]
     val_x = tensor(normalise(data["val_x"][condition["val_indices"]], mean, std))
     val_y = tensor(condition["val_labels"], torch.long)
     test_x = tensor(normalise(data["test_x"], mean, std))
@@ -253,6 +272,11 @@ def train(
                 },
             )
     status["epochs_completed"] = len(history)
+    if history:  # a run that diverged in its first epoch has no trained weights to score
+        model.load_state_dict(good_weights)
+        status["final"] = final_train_scores(
+            model, train_x, train_y, true_y, loss_fn, centre, scale
+        )
     return Outcome(history, {k: v.cpu() for k, v in good_weights.items()}, status)
 
 
