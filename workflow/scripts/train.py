@@ -12,14 +12,13 @@ with job(snakemake):
     device = runtime.resolve_device(params["device"])
     checkpoint = Path(snakemake.output.history).with_name("checkpoint.pt")
     print(f"device={device} threads={snakemake.threads} seed={seed} params={params}")
-    outcome = loop.train_files(
-        params,
-        seed,
+    (outcome,) = loop.train_files(
+        [{**params, "seed": seed}],
         snakemake.input.data,
         snakemake.input.noisy,
         snakemake.input.condition,
         device=device,
-        checkpoint=checkpoint,
+        checkpoints=[checkpoint],
     )
     outputs = snakemake.output
     loop.save(outcome, outputs.history, outputs.weights, outputs.status)
