@@ -138,6 +138,10 @@ CASES = [
     ),
     ("unknown device", {"device": "tpu"}, ["device", "tpu", "auto, cpu, cuda"]),
     ("zero threads", {"threads": 0}, ["threads", "0", ">= 1"]),
+    ("zero pack", {"pack": 0}, ["pack", "0", ">= 1"]),
+    ("negative pack", {"pack": -4}, ["pack", "-4", ">= 1"]),
+    ("pack as a float", {"pack": 2.5}, ["pack", "2.5", "type integer"]),
+    ("pack as text", {"pack": "all"}, ["pack", "all", "type integer"]),
     (
         "unknown model type",
         {"model": {"default": {"type": "resnet"}}},
@@ -147,7 +151,7 @@ CASES = [
 
 
 #: one case per kind of check: schema enum, type, bound, name pattern, unknown key, repeated
-#: YAML key, cross-key rule, offline files
+#: YAML key, cross-key rule, offline files; and a bad `pack`, which shapes the train rules
 THROUGH_SNAKEMAKE = [
     "unknown loss type",
     "seed is a float",
@@ -157,6 +161,7 @@ THROUGH_SNAKEMAKE = [
     "duplicate loss name",
     "alpha of wrong length",
     "missing offline dataset",
+    "zero pack",
 ]
 
 
