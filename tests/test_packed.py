@@ -9,6 +9,7 @@ even when its runs' checkpoints are an epoch apart.
 
 from __future__ import annotations
 
+import functools
 import io
 import shutil
 
@@ -16,7 +17,7 @@ import pytest
 import torch
 
 from lossbench.data import conditions, datasets, testsets
-from lossbench.train import loop, losses, models
+from lossbench.train import loop, losses, models, optim, packed
 from lossbench.train.packed import Pack
 
 CPU = torch.device("cpu")
@@ -176,3 +177,59 @@ def test_the_batched_path_computes_the_same_model(model):
     alone = torch.cat([m(rows) for m, rows in zip(built, x.chunk(3), strict=True)])
     assert torch.equal(exact, alone)
     torch.testing.assert_close(batched, alone, rtol=1e-5, atol=1e-6)
+
+
+class Replayed:
+    """Stands in for a CUDA graph on the CPU: capturing records the step, replaying runs it."""
+
+    def __init__(self, step):
+        self.step, self.replays = step, 0
+
+    def replay(self):
+        self.replays += 1
+        self.step()
+
+
+def _record(graphs: list, step) -> Replayed:
+    graphs.append(Replayed(step))
+    return graphs[-1]
+
+
+def test_a_captured_step_replays_the_same_training(digits):
+    """The graph path's plumbing (a static index buffer, replays, the eager last batch) on the
+    CPU: the same weights and sums as eager steps, and every full batch after the warm-up
+    replayed."""
+    data = digits["data"]
+    x = torch.from_numpy(data["train_x"]).float().div_(16.0)
+    y = torch.from_numpy(data["train_y"])
+    results, graphs = [], []
+    for captured in (None, []):
+        built = []
+        for seed in range(3):
+            torch.manual_seed(seed)
+            built.append(models.build(MODELS["mlp"], (1, 8, 8), 10))
+        pack = Pack(built[0], [dict(m.state_dict()) for m in built], CPU)
+        optimizer = optim.build({"type": "adam"}, pack.params())
+        steps = packed.Steps(
+            pack,
+            optimizer,
+            [losses.build({"type": "cross_entropy"})] * 3,
+            lambda idx: x.index_select(0, idx),
+            y,
+            batch=100,
+            graphs=captured is not None,
+            capture=None if captured is None else functools.partial(_record, captured),
+        )
+        order = torch.Generator().manual_seed(0)
+        for _ in range(2):
+            steps.epoch()
+            for idx in torch.stack([torch.randperm(len(y), generator=order)] * 3).split(100, 1):
+                steps(idx)
+        results.append((steps.loss_sum, steps.correct, pack.weights(2)))
+        graphs.append(captured)
+    eager, replayed = results
+    assert torch.equal(eager[0], replayed[0]) and torch.equal(eager[1], replayed[1])
+    assert all(torch.equal(eager[2][k], replayed[2][k]) for k in eager[2])
+    [graph] = graphs[1]
+    full_batches = 2 * (len(y) // 100)
+    assert graph.replays == full_batches - packed.WARM_UP

@@ -28,7 +28,7 @@ from ..plumbing import digest
 from ..plumbing.atomic import atomic_path, write_json, write_rows
 from . import losses, models, optim, weights
 from .evaluation import split_scores
-from .packed import Pack
+from .packed import Pack, Steps
 
 #: history.csv columns, in order: the original study's six series plus NLL and the phase, the
 #: validation split (scored with its own, possibly corrupted, labels: where the study makes its
@@ -140,6 +140,7 @@ def train_pack(
     log: Callable[[str], None] = print,
     condition: dict[str, np.ndarray] | None = None,
     batched: bool | None = None,
+    graphs: bool | None = None,
 ) -> list[Outcome]:
     """Train ``runs`` (one architecture and optimizer plan; each its own loss and seed)
     together through the optimizer ``phases`` (see ``study.phases``) on the training set as
@@ -150,7 +151,8 @@ def train_pack(
     Each run is what it would be alone: its initial weights and data order come from its seed,
     it has its own loss and optimizer state, its own checkpoint; a diverged run leaves the pack
     and the others go on. ``batched`` (default: on CUDA) trades the CPU's bit-for-bit equality
-    with a lone run for batched matrix products (see ``lossbench.train.packed``).
+    with a lone run for batched matrix products, ``graphs`` (default: on CUDA) replays each
+    step of full batches as one CUDA graph (see ``lossbench.train.packed``).
     """
     plan = phases
     total = sum(phase["epochs"] for phase in plan)
@@ -162,6 +164,7 @@ def train_pack(
     counts = np.bincount(labels, minlength=classes)
     mean, std = data["mean"], data["std"]
     batched = device.type == "cuda" if batched is None else batched
+    graphs = device.type == "cuda" if graphs is None else graphs
 
     def tensor(array, dtype=None):
         return torch.from_numpy(np.ascontiguousarray(array)).to(device, dtype)
@@ -190,7 +193,8 @@ def train_pack(
         torch.manual_seed(run.seed)  # the initial weights are a function of the seed alone
         model = models.build(model_spec, data["train_x"].shape[1:], classes)
         order = torch.Generator().manual_seed(run.seed)  # the data order, likewise
-        state = _Progress(run, losses.build(run.loss_spec, counts), dict(model.state_dict()), order)
+        loss_fn = losses.build(run.loss_spec, counts, device)
+        state = _Progress(run, loss_fn, dict(model.state_dict()), order)
         saved = _load_checkpoint(run.checkpoint, run.fingerprint, log) if run.checkpoint else None
         if saved is not None:
             state.weights = dict(saved["model"])
@@ -218,27 +222,21 @@ def train_pack(
             if all(s.optimizer and s.optimizer[0] == phase_index for s in members):
                 # the same phase goes on (next phase: a new optimizer, as alone)
                 optimizer.load_state_dict(optim.joined([s.optimizer[1] for s in members]))
+            steps = Steps(
+                pack,
+                optimizer,
+                [s.loss_fn for s in members],
+                normalised,
+                train_y,
+                batch_size,
+                graphs=graphs,
+            )
         runs_here = len(members)
-        loss_sum = torch.zeros(runs_here, device=device)
-        correct = torch.zeros(runs_here, device=device, dtype=torch.long)
+        steps.epoch()
         orders = torch.stack([torch.randperm(n, generator=s.order) for s in members]).to(device)
         for idx in orders.split(batch_size, dim=1):
-            flat = idx.reshape(-1)
-            yb = train_y.index_select(0, flat)
-            logits = pack(normalised(flat))
-            loss = torch.stack(
-                [
-                    s.loss_fn(z, y)
-                    for s, z, y in zip(
-                        members, logits.chunk(runs_here), yb.chunk(runs_here), strict=True
-                    )
-                ]
-            )
-            pack.zero_grad()
-            loss.sum().backward()  # each run's gradient is its own loss's
-            optimizer.step(pack.grads())
-            loss_sum += loss.detach() * idx.shape[1]
-            correct += (logits.argmax(dim=1) == yb).view(runs_here, -1).sum(dim=1)
+            steps(idx)
+        loss_sum, correct = steps.loss_sum, steps.correct
         scores = [
             [split_scores(z, y, s.loss_fn) for s, z in zip(members, pack.logits(x), strict=True)]
             for x, y in ((val_x, val_y), (test_x, test_y), (noisy, test_y))

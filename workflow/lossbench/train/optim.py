@@ -48,9 +48,15 @@ class _Optimizer:
         return {k: list(v) if isinstance(v, list) else v for k, v in self.state.items()}
 
     def load_state_dict(self, state: dict) -> None:
+        """``state`` from :meth:`state_dict`, its tensors moved to the parameters' device (a
+        checkpoint is read onto the CPU)."""
         if set(state) != set(self.state):
             raise ValueError(f"optimizer state has keys {sorted(state)}, not {sorted(self.state)}")
-        self.state = {k: list(v) if isinstance(v, list) else v for k, v in state.items()}
+        device = self.params[0].device
+        self.state = {
+            k: [t if t is None else t.to(device) for t in v] if isinstance(v, list) else v
+            for k, v in state.items()
+        }
 
 
 class SGD(_Optimizer):
@@ -87,24 +93,30 @@ class SGD(_Optimizer):
 
 class Adam(_Optimizer):
     def __init__(self, parameters, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0):
-        super().__init__(parameters, {"step": 0})
+        super().__init__(parameters, {})
+        # the step count lives where the parameters do, so that a step captured in a CUDA
+        # graph counts on every replay; the kernel reads it and does not change it
+        self.state["step"] = torch.zeros((), device=self.params[0].device)
         self.state["exp_avg"] = [torch.zeros_like(p) for p in self.params]
         self.state["exp_avg_sq"] = [torch.zeros_like(p) for p in self.params]
         self.lr, self.betas, self.eps, self.weight_decay = lr, betas, eps, weight_decay
+
+    def load_state_dict(self, state: dict) -> None:
+        # "step" was a Python int in checkpoints before packs
+        step = torch.as_tensor(float(state["step"]), device=self.params[0].device)
+        super().load_state_dict({**state, "step": step})
 
     @torch.no_grad()
     def step(self, grads: list[torch.Tensor] | None = None) -> None:
         """One update with ``grads`` (default: each parameter's ``.grad``)."""
         self.state["step"] += 1
-        # the kernel reads the step count from a tensor per parameter; it does not change it
-        step = torch.tensor(float(self.state["step"]), device=self.params[0].device)
         torch._fused_adam_(
             self.params,
             self.grads() if grads is None else grads,
             self.state["exp_avg"],
             self.state["exp_avg_sq"],
             [],
-            [step] * len(self.params),
+            [self.state["step"]] * len(self.params),
             lr=self.lr,
             beta1=self.betas[0],
             beta2=self.betas[1],

@@ -21,6 +21,8 @@ joins one (it resumed one epoch behind) by building a new pack from the runs' ow
 
 from __future__ import annotations
 
+import contextlib
+
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -126,3 +128,91 @@ class Pack:
             rows = x[i : i + batch] if prepare is None else prepare(x[i : i + batch])
             parts.append(self(rows.repeat(self.runs, *[1] * (rows.dim() - 1))).chunk(self.runs))
         return [torch.cat(run) for run in zip(*parts, strict=True)]
+
+
+#: eager steps before a CUDA graph is captured (on a side stream, as torch's documentation
+#: asks: the allocator and the kernels' first-call set-up settle first)
+WARM_UP = 2
+
+
+class Steps:
+    """The training steps of a pack: each run's batch (rows ``idx[i]`` of ``inputs``) through
+    the pack, each run's loss on its own slice of the logits, one backward of their sum (each
+    run's gradient is its own loss's), one optimizer call; each run's loss sum and correct
+    predictions add up on the device (:meth:`epoch` starts them at zero).
+
+    With ``graphs`` (CUDA), a step of full batches (``batch`` rows per run) is captured once
+    in a CUDA graph after :data:`WARM_UP` eager ones and replayed from then on: one launch for
+    the whole step instead of hundreds, which are a GPU job's cost at these sizes. The graph's
+    shapes are fixed, so the last, partial batch of an epoch takes an eager step: the same
+    arithmetic, no row dropped or padded. ``capture`` turns a step into something that
+    ``replay()``s it (default: a CUDA graph; the tests' stand-in runs it again).
+    """
+
+    def __init__(
+        self, pack, optimizer, loss_fns, inputs, labels, batch, graphs=False, capture=None
+    ):
+        self.pack, self.optimizer, self.loss_fns = pack, optimizer, loss_fns
+        self.inputs, self.labels, self.batch = inputs, labels, batch
+        device = next(iter(pack.stack.values())).device
+        self.loss_sum = torch.zeros(pack.runs, device=device)
+        self.correct = torch.zeros(pack.runs, device=device, dtype=torch.long)
+        self.graphs, self.capture = graphs, capture or _cuda_graph
+        self.side_stream = graphs and device.type == "cuda"
+        self.warm, self.graph, self.static = 0, None, None
+
+    def epoch(self) -> None:
+        self.loss_sum.zero_()
+        self.correct.zero_()
+
+    def __call__(self, idx: torch.Tensor) -> None:
+        """One step on the batches ``idx``, ``(runs, rows)`` indices into ``inputs``."""
+        full = idx.shape[1] == self.batch
+        if self.graphs and full and self.graph is None and self.warm >= WARM_UP:
+            self.static = idx.clone()
+            self.graph = self.capture(lambda: self._step(self.static))  # records, runs nothing
+        if self.graph is not None and full:
+            self.static.copy_(idx)
+            self.graph.replay()
+            return
+        with _side_stream(self.side_stream):
+            self._step(idx)
+        self.warm += full
+
+    def _step(self, idx: torch.Tensor) -> None:
+        flat, runs = idx.reshape(-1), self.pack.runs
+        labels = self.labels.index_select(0, flat)
+        logits = self.pack(self.inputs(flat))
+        loss = torch.stack(
+            [
+                loss_fn(z, y)
+                for loss_fn, z, y in zip(
+                    self.loss_fns, logits.chunk(runs), labels.chunk(runs), strict=True
+                )
+            ]
+        )
+        self.pack.zero_grad()
+        loss.sum().backward()
+        self.optimizer.step(self.pack.grads())
+        self.loss_sum += loss.detach() * idx.shape[1]
+        self.correct += (logits.argmax(dim=1) == labels).view(runs, -1).sum(dim=1)
+
+
+def _cuda_graph(step):
+    graph = torch.cuda.CUDAGraph()
+    with torch.cuda.graph(graph):
+        step()
+    return graph
+
+
+@contextlib.contextmanager
+def _side_stream(on: bool):
+    """Eager steps of a pack that will be captured run on a side stream."""
+    if not on:
+        yield
+        return
+    stream = torch.cuda.Stream()
+    stream.wait_stream(torch.cuda.current_stream())
+    with torch.cuda.stream(stream):
+        yield
+    torch.cuda.current_stream().wait_stream(stream)
