@@ -22,6 +22,7 @@ joins one (it resumed one epoch behind) by building a new pack from the runs' ow
 from __future__ import annotations
 
 import contextlib
+import warnings
 
 import torch
 import torch.nn.functional as F
@@ -170,7 +171,11 @@ class Steps:
         full = idx.shape[1] == self.batch
         if self.graphs and full and self.graph is None and self.warm >= WARM_UP:
             self.static = idx.clone()
-            self.graph = self.capture(lambda: self._step(self.static))  # records, runs nothing
+            try:
+                self.graph = self.capture(lambda: self._step(self.static))  # records only
+            except RuntimeError as err:  # an operator that cannot be captured: stay eager
+                warnings.warn(f"steps stay eager: capturing one failed ({err})", stacklevel=2)
+                self.graphs = False
         if self.graph is not None and full:
             self.static.copy_(idx)
             self.graph.replay()
