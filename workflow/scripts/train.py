@@ -15,7 +15,7 @@ def listed(files) -> list[str]:
 with job(snakemake):
     runs, names = snakemake.params.runs, snakemake.params.names
     print(runtime.configure(snakemake.threads, runs[0]["deterministic"]))
-    device = runtime.resolve_device(runs[0]["device"])
+    device = runtime.resolve_device(runs[0]["device"], runtime.GPU_POOL)
     outputs = snakemake.output
     files = list(
         zip(*(listed(outputs[key]) for key in ("history", "weights", "status")), strict=True)
