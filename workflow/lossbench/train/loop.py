@@ -123,6 +123,8 @@ class _Progress:
     optimizer: tuple[int, dict] | None = None
     history: list[dict] = field(default_factory=list)
     status: dict = field(default_factory=lambda: {"status": "ok"})
+    #: the weights of its last finite epoch (its outcome, should it diverge)
+    good: dict = field(default_factory=dict)
 
     def log(self, log: Callable[[str], None], line: str) -> None:
         log(f"{self.run.name}: {line}" if self.run.name else line)
@@ -203,8 +205,8 @@ def train_pack(
             state.optimizer = (saved["phase"], saved["optimizer"])
             state.log(log, f"resuming from epoch {state.epoch}")
         state.status["epochs_planned"] = total
+        state.good = state.weights
         progress.append(state)
-    good = {id(state): state.weights for state in progress}  # of the last finite epoch
 
     members: list[_Progress] = []
     pack = optimizer = phase_index = None
@@ -247,16 +249,25 @@ def train_pack(
             device,
         )
         own_states = optim.per_run(optimizer.state_dict(), runs_here)
+        values = torch.stack(  # one row per run, read at once: the host waits once an epoch
+            [
+                torch.cat(
+                    [
+                        torch.stack([loss_sum[j] / n, correct[j] / n]),
+                        *(s[j] for s in scores),
+                        fitted[j],
+                    ]
+                )
+                for j in range(runs_here)
+            ]
+        ).tolist()
         for j, state in enumerate(members):
-            values = torch.cat(
-                [torch.stack([loss_sum[j] / n, correct[j] / n]), *(s[j] for s in scores), fitted[j]]
-            )
             state.weights, state.epoch = pack.weights(j), epoch
             state.optimizer = (phase_index, own_states[j])
-            _record(state, values.tolist(), epoch, plan, phase_index, total, log, tic)
+            _record(state, values[j], epoch, plan, phase_index, total, log, tic)
             if state.status["status"] != "ok":
                 continue
-            good[id(state)] = state.weights
+            state.good = state.weights
             if state.run.checkpoint is not None and epoch < total:
                 _save_checkpoint(
                     state.run.checkpoint,
@@ -273,7 +284,7 @@ def train_pack(
     outcomes = []
     for state in progress:
         state.status["epochs_completed"] = len(state.history)
-        outcomes.append(Outcome(state.history, good[id(state)], state.status))
+        outcomes.append(Outcome(state.history, state.good, state.status))
     return outcomes
 
 
