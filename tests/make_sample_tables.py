@@ -1,7 +1,9 @@
 """Regenerate the sample tables under tests/data/analysis/ by running a small real study.
 
 The study is small but has what the analysis must cope with: two seeds (for confidence
-intervals), an optimizer with two phases (SGD then Adam) and one that diverges.
+intervals), two training conditions (clean, symmetric label noise), an optimizer with a list of
+learning rates (the tuned answer) and a fixed one, an optimizer with two phases (SGD then Adam)
+and one that diverges.
 Run: ``.venv/bin/python tests/make_sample_tables.py`` (about a minute on 2 cores).
 """
 
@@ -22,12 +24,13 @@ SAMPLE_CONFIG = {
     **TINY_CONFIG,
     "losses": {"ce": {"type": "cross_entropy"}, "mae": {"type": "mae"}},
     "optimizers": {
-        "sgd": {"type": "sgd", "lr": 0.1, "momentum": 0.9},
+        "sgd": {"type": "sgd", "lr": [0.03, 0.1], "fixed_lr": 0.1, "momentum": 0.9},
         "sgd_adam": [{"type": "sgd", "lr": 0.1, "epochs": 3}, {"type": "adam", "epochs": 3}],
         "blowup": {"type": "sgd", "lr": 1.0e4, "momentum": 0.9},
     },
     "epochs": 6,
     "seeds": [0, 1],
+    "conditions": {"clean": {"type": "clean"}, "symmetric_0.4": {"type": "symmetric", "rate": 0.4}},
     "testsets": {
         "clean": {"type": "clean"},
         "gaussian": {"type": "gaussian", "sigma": 1.0},

@@ -27,6 +27,12 @@ DUPLICATE_LOSS = yaml.safe_dump(TINY_CONFIG, sort_keys=False).replace(
     "  focal_g2:", "  ce:\n    type: mae\n  focal_g2:", 1
 )
 
+
+def with_condition(spec: dict) -> dict:
+    """The tiny study's conditions: clean and ``noisy`` with ``spec``."""
+    return {"conditions": {"clean": {"type": "clean"}, "noisy": spec}}
+
+
 #: (case, the mistake: top-level keys replaced or raw YAML text, what the message must say)
 CASES = [
     (
@@ -147,11 +153,107 @@ CASES = [
         {"model": {"default": {"type": "resnet"}}},
         ["model.default.type", "resnet", "mlp, cnn"],
     ),
+    # training conditions
+    (
+        "symmetric rate of 1",
+        with_condition({"type": "symmetric", "rate": 1.0}),
+        ["conditions.noisy.rate", "1.0", "< 1"],
+    ),
+    (
+        "symmetric rate where a wrong label beats the right one",
+        with_condition({"type": "symmetric", "rate": 0.95}),
+        ["conditions.noisy.rate", "0.95", "10 classes", "[0, 0.9)"],
+    ),
+    (
+        "negative noise rate",
+        with_condition({"type": "asymmetric", "rate": -0.1}),
+        ["conditions.noisy.rate", "-0.1", ">= 0"],
+    ),
+    (
+        "pair naming a class the dataset lacks",
+        with_condition({"type": "asymmetric", "rate": 0.2, "pairs": {7: 12}}),
+        ["conditions.noisy.pairs", "class 12", "indices 0-9"],
+    ),
+    (
+        "pair mapping a class to itself",
+        with_condition({"type": "asymmetric", "rate": 0.2, "pairs": {7: 7}}),
+        ["conditions.noisy.pairs", "class 7 to itself", "two different classes"],
+    ),
+    (
+        "asymmetric noise without pairs where none are known",
+        {"datasets": ["kmnist"]} | with_condition({"type": "asymmetric", "rate": 0.2}),
+        ["conditions.noisy.pairs", "missing", "'kmnist' has no default pairs", "pairs: {0: 6}"],
+    ),
+    (
+        "imbalance ratio below 1",
+        with_condition({"type": "imbalance", "ratio": 0.5}),
+        ["conditions.noisy.ratio", "0.5", ">= 1"],
+    ),
+    (
+        "imbalance that empties a class",
+        with_condition({"type": "imbalance", "ratio": 10000}),
+        ["conditions.noisy.ratio", "10000", "without training images", "at most 234"],
+    ),
+    (
+        "unknown condition type",
+        with_condition({"type": "blur"}),
+        ["conditions.noisy.type", "blur", "clean, symmetric, asymmetric, imbalance"],
+    ),
+    (
+        "unknown key in a condition",
+        with_condition({"type": "symmetric", "rate": 0.2, "seed": 3}),
+        ["conditions.noisy.seed", "rate, type"],
+    ),
+    ("negative condition seed", {"condition_seed": -1}, ["condition_seed", "-1", ">= 0"]),
+    # learning rates and the validation split
+    (
+        "empty lr list",
+        {"optimizers": {"sgd": {"type": "sgd", "lr": []}}},
+        ["optimizers.sgd.lr", "[]", "at least 1 entry"],
+    ),
+    (
+        "zero lr",
+        {"optimizers": {"sgd": {"type": "sgd", "lr": 0}}},
+        ["optimizers.sgd.lr", "0", "> 0"],
+    ),
+    (
+        "negative lr in a list",
+        {"optimizers": {"sgd": {"type": "sgd", "lr": [0.1, -0.1]}}},
+        ["optimizers.sgd.lr.1", "-0.1", "> 0"],
+    ),
+    (
+        "fixed_lr not among the rates",
+        {"optimizers": {"sgd": {"type": "sgd", "lr": [0.1, 0.3], "fixed_lr": 0.2}}},
+        ["optimizers.sgd.fixed_lr", "0.2", "(0.1, 0.3)"],
+    ),
+    (
+        "validation fraction of 0",
+        {"data": {"validation_fraction": 0}},
+        ["data.validation_fraction", "0", "> 0"],
+    ),
+    (
+        "validation fraction above one half",
+        {"data": {"validation_fraction": 0.6}},
+        ["data.validation_fraction", "0.6", "<= 0.5"],
+    ),
+    # the losses of the noisy-label literature
+    ("gce with q of 0", {"losses": {"g": {"type": "gce", "q": 0}}}, ["losses.g.q", "0", "> 0"]),
+    (
+        "class weights on a loss without them",
+        {"losses": {"g": {"type": "gce", "alpha": "balanced"}}},
+        ["losses.g.alpha", "q, type"],
+    ),
+    (
+        "class weights by an unknown word",
+        {"losses": {"c": {"type": "cross_entropy", "alpha": "inverse"}}},
+        ["losses.c.alpha", "inverse", "'balanced'"],
+    ),
 ]
 
 
 #: one case per kind of check: schema enum, type, bound, name pattern, unknown key, repeated
-#: YAML key, cross-key rule, offline files; and a bad `pack`, which shapes the train rules
+#: YAML key, cross-key rule, offline files, a condition's rule that needs the dataset; and a bad
+#: `pack`, which shapes the train rules
 THROUGH_SNAKEMAKE = [
     "unknown loss type",
     "seed is a float",
@@ -162,6 +264,7 @@ THROUGH_SNAKEMAKE = [
     "alpha of wrong length",
     "missing offline dataset",
     "zero pack",
+    "imbalance that empties a class",
 ]
 
 

@@ -6,31 +6,22 @@ from types import SimpleNamespace
 
 import pandas as pd
 import pytest
-import yaml
-from test_report import ANALYSIS
 
-from conftest import REPO
-from lossbench import study
-from lossbench.analysis import checked, summary
-from lossbench.config import fill_defaults
+from lossbench.analysis import checked
 from lossbench.plumbing.errors import DamagedFileError
 from lossbench.plumbing.snakejob import job
-
-SCHEMA = yaml.safe_load((REPO / "workflow/schemas/config.schema.yaml").read_text())
-CONFIG = fill_defaults(yaml.safe_load((ANALYSIS / "config.yaml").read_text()), SCHEMA)
-STUDY = checked.Study.of(study.run_grid(CONFIG), CONFIG["testsets"])
+from sample_analysis import ANALYSIS, STUDY, TIDY, made_from
 
 
 @pytest.fixture
 def tables(tmp_path):
     """The sample tables plus the summary and comparisons made from them, as files."""
     paths = {}
-    for name in ("history", "evaluation", "calibration", "runs"):
+    for name in TIDY:
         paths[name] = tmp_path / f"{name}.csv"
         shutil.copy(ANALYSIS / "tables" / f"{name}.csv", paths[name])
-    frames = {name: pd.read_csv(path) for name, path in paths.items()}
-    made = summary.tables(frames["history"], frames["evaluation"], frames["runs"], 0.01, 5)
-    for name, frame in zip(("summary", "comparisons"), made, strict=True):
+    made = made_from({name: pd.read_csv(path) for name, path in paths.items()})
+    for name, frame in made.items():
         paths[name] = tmp_path / f"{name}.csv"
         frame.to_csv(paths[name], index=False)
     return paths
@@ -60,7 +51,7 @@ def test_a_table_cut_short_is_named_with_the_command_that_fixes_it(tables, name)
 def test_a_run_missing_from_the_runs_table_is_named(tables):
     runs = pd.read_csv(tables["runs"])
     runs.iloc[1:].to_csv(tables["runs"], index=False)
-    with pytest.raises(DamagedFileError, match=r"misses runs clean/ce/sgd/0.1/0"):
+    with pytest.raises(DamagedFileError, match=r"misses runs clean/ce/sgd/0.03/0"):
         checked.read_tables(tables, STUDY)
 
 

@@ -1,5 +1,7 @@
 """Losses against their formulas, and focal loss where the naive form breaks."""
 
+import math
+
 import pytest
 import torch
 import torch.nn.functional as F
@@ -98,3 +100,61 @@ def test_naive_focal_form_is_what_breaks():
 def test_unknown_loss_type_names_the_choices():
     with pytest.raises(ValueError, match="allowed: mae, cross_entropy, focal"):
         losses.build({"type": "hinge"})
+
+
+# The losses of the noisy-label literature, each against its formula at a hand-computed point:
+# logits [log 2, 0, 0] give p = [0.5, 0.25, 0.25]; the target is class 0 (p_y = 0.5).
+POINT = torch.tensor([[math.log(2.0), 0.0, 0.0]], dtype=torch.float64)
+TARGET = torch.tensor([0])
+BY_HAND = {
+    "gce": ({"type": "gce", "q": 0.7}, (1 - 0.5**0.7) / 0.7),
+    # alpha CE + beta RCE, RCE = -A (1 - p_y) with A = -4
+    "sce": ({"type": "sce", "alpha": 0.1, "beta": 1.0}, 0.1 * math.log(2) + 4 * 0.5),
+    # NCE = -log p_y / -sum_k log p_k = log 2 / (log 2 + 2 log 4) = 0.2
+    "nce_rce": ({"type": "nce_rce", "alpha": 1.0, "beta": 1.0}, 0.2 + 4 * 0.5),
+    # CE against (1 - eps) onehot + eps / C: -(0.9 + 0.1/3) log 0.5 - 2 (0.1/3) log 0.25
+    "label_smoothing": (
+        {"type": "label_smoothing", "epsilon": 0.1},
+        -(0.9 + 0.1 / 3) * math.log(0.5) - 2 * (0.1 / 3) * math.log(0.25),
+    ),
+    "poly1": ({"type": "poly1", "epsilon": 1.0}, math.log(2) + 0.5),
+    "mae": ({"type": "mae"}, 2 * 0.5),
+}
+
+
+@pytest.mark.parametrize("name", BY_HAND)
+def test_noisy_label_losses_match_their_formulas_by_hand(name):
+    spec, expected = BY_HAND[name]
+    assert losses.build(spec)(POINT, TARGET).item() == pytest.approx(expected, rel=1e-12)
+
+
+@pytest.mark.parametrize("name", BY_HAND)
+@pytest.mark.parametrize("scale", [1e4, -1e4])
+def test_every_loss_is_finite_with_finite_gradients_on_saturated_logits(name, scale):
+    logits = torch.zeros(8, 10)
+    logits[:, 3] = scale  # p_y rounds to 1 (scale > 0) or to 0 (scale < 0)
+    logits.requires_grad_(True)
+    loss = losses.build(BY_HAND[name][0])(logits, torch.full((8,), 3))
+    loss.backward()
+    assert torch.isfinite(loss) and torch.isfinite(logits.grad).all()
+
+
+def test_gce_tends_to_cross_entropy_as_q_goes_to_zero(batch):
+    logits, target = batch
+    gce = losses.build({"type": "gce", "q": 1e-6})(logits, target)
+    torch.testing.assert_close(gce, F.cross_entropy(logits, target), rtol=1e-4, atol=1e-5)
+
+
+def test_balanced_alpha_weighs_classes_by_inverse_frequency(batch):
+    logits, target = batch
+    counts = [10, 30, 60, 100, 5, 5, 50, 40, 20, 80]
+    weights = losses.class_weights({"alpha": "balanced"}, counts)
+    expected = torch.tensor([400 / (10 * c) for c in counts], dtype=torch.float32)
+    torch.testing.assert_close(weights, expected)
+    # every class contributes alike in expectation: sum over classes of n_c w_c is n each
+    assert (torch.tensor(counts) * weights).tolist() == pytest.approx([40.0] * 10)
+    ce = losses.build({"type": "cross_entropy", "alpha": "balanced"}, counts)(logits, target)
+    per_sample = F.cross_entropy(logits, target, reduction="none")
+    torch.testing.assert_close(ce, (weights.double()[target] * per_sample).mean())
+    focal = losses.build({"type": "focal", "gamma": 0.0, "alpha": "balanced"}, counts)
+    torch.testing.assert_close(focal(logits, target), ce)

@@ -12,10 +12,11 @@ from scipy import stats
 
 from conftest import REPO, TINY_CONFIG
 from lossbench import config
-from lossbench.analysis import metrics, summary
+from lossbench.analysis import metrics, statistics, summary
 from lossbench.plumbing.errors import ConfigError
 from lossbench.report import compute_cost
 from lossbench.train.ece import expected_calibration_error
+from sample_analysis import made_from, tidy_tables
 
 SAMPLE = Path(__file__).parent / "data" / "analysis"
 T_975_2DF = 4.302653  # Student's t, 97.5 % quantile, 2 degrees of freedom (from a t table)
@@ -32,26 +33,33 @@ def test_pct_change_is_relative_change_from_previous_epoch():
 
 
 @pytest.mark.parametrize(
-    ("losses", "expected"),
+    ("accuracy", "expected"),
     [
-        # changes: -50 %, -0.4 %, -0.1 %, -0.02 %: below 1 % from epoch 3 on
-        ([1.0, 0.5, 0.498, 0.4975, 0.4974], 3),
-        # a jump at epoch 3 restarts the count: settled only from epoch 4
-        ([1.0, 0.999, 0.5, 0.4999], 4),
-        # still falling by half at the last epoch: not converged
-        ([1.0, 0.5, 0.25], math.nan),
-        # nothing moves after epoch 1: converged at the first change, epoch 2
-        ([1.0, 1.0, 1.0], 2),
+        ([0.5, 0.8, 0.9, 0.95], 3),  # 0.9 reached at epoch 3
+        ([0.5, 0.9, 0.8, 0.95], 2),  # the first epoch that reaches it counts, not a later one
+        ([0.5, 0.6, 0.7], math.nan),  # never reached: not converged, never "fastest"
     ],
 )
-def test_epochs_to_converge(losses, expected):
-    got = metrics.epochs_to_converge(pd.Series(losses), epochs(len(losses)), threshold=0.01)
+def test_epochs_to_target(accuracy, expected):
+    got = metrics.epochs_to_target(pd.Series(accuracy), epochs(len(accuracy)), target=0.9)
     assert got == expected or (math.isnan(expected) and math.isnan(got))
 
 
-def test_normalised_auc_by_trapezoids():
-    # normalised curve 1, .5, .5: trapezoids .75 + .5 = 1.25 over a span of 2 epochs
-    assert metrics.normalised_auc(pd.Series([2.0, 1.0, 1.0]), epochs(3)) == pytest.approx(0.625)
+def test_the_target_is_a_share_of_the_best_final_validation_accuracy_per_condition():
+    wide = pd.DataFrame(
+        {
+            "dataset": "d",
+            "condition": ["clean", "clean", "noisy", "noisy"],
+            "loss": ["ce", "mae", "ce", "mae"],
+            "optimizer": "sgd",
+            "lr": 0.1,
+            "seed": 0,
+            "epoch": 1,
+            "val_acc": [0.9, 0.5, 0.6, 0.7],
+        }
+    )
+    got = metrics.targets(wide, 0.9)
+    assert got[("d", "clean")] == pytest.approx(0.81) and got[("d", "noisy")] == pytest.approx(0.63)
 
 
 def test_slope_uses_only_the_last_k_epochs():
@@ -96,7 +104,7 @@ def test_pooled_bins_weight_by_count():
 
 
 def test_seed_stats_t_interval():
-    got = metrics.seed_stats(pd.Series([1.0, 2.0, 3.0]))
+    got = statistics.seed_stats(pd.Series([1.0, 2.0, 3.0]))
     half = T_975_2DF * 1.0 / math.sqrt(3)
     assert got["n"] == 3
     assert (got["mean"], got["std"]) == pytest.approx((2.0, 1.0))
@@ -106,33 +114,23 @@ def test_seed_stats_t_interval():
     )
 
 
-def test_paired_difference_ci_pairs_by_seed_and_drops_unpaired():
-    a = pd.Series([0.9, 0.8, 0.7, 0.5], index=[0, 1, 2, 3])
-    b = pd.Series([0.85, 0.78, 0.6], index=[0, 1, 2])  # seed 3 missing: not paired
-    got = metrics.paired_difference(a, b)
-    diffs = [0.05, 0.02, 0.1]
-    mean = sum(diffs) / 3
-    sd = math.sqrt(sum((d - mean) ** 2 for d in diffs) / 2)
-    half = T_975_2DF * sd / math.sqrt(3)
-    assert got["n"] == 3
-    assert got["mean_diff"] == pytest.approx(mean)
-    assert (got["ci_low"], got["ci_high"]) == pytest.approx((mean - half, mean + half), rel=1e-5)
-    assert metrics.verdict("final_test_acc", got["ci_low"], got["ci_high"]) == "within seed noise"
-    assert got["p_value"] == pytest.approx(stats.ttest_rel(a[:3], b).pvalue)
-
-
 @pytest.mark.parametrize(
-    ("metric", "low", "high", "expected"),
+    ("metric", "n", "p_holm", "mean_diff", "expected"),
     [
-        ("final_test_acc", 0.01, 0.02, "a better"),
-        ("nll", 0.01, 0.02, "b better"),
-        ("nll", -0.02, -0.01, "a better"),
-        ("ece", -0.01, 0.02, "within seed noise"),
-        ("ece", math.nan, math.nan, "too few seeds"),
+        ("final_test_acc", 3, 0.01, 0.02, "a better"),
+        ("nll", 3, 0.01, 0.02, "b better"),  # a's NLL is higher: worse
+        ("nll", 3, 0.01, -0.02, "a better"),
+        ("acc_gap", 3, 0.01, -0.02, "a better"),  # a smaller gap is better
+        ("ece", 3, 0.2, 0.02, "within seed noise"),
+        ("ece", 3, 0.05, 0.02, "within seed noise"),  # Holm's p must be below 0.05
+        ("ece", 1, math.nan, 0.02, "undecided"),  # one pair: no test
     ],
 )
-def test_verdict_needs_the_interval_to_exclude_zero(metric, low, high, expected):
-    assert metrics.verdict(metric, low, high) == expected
+def test_verdict_needs_the_holm_adjusted_p_below_alpha(metric, n, p_holm, mean_diff, expected):
+    assert summary.verdict(metric, n, p_holm, mean_diff) == expected
+
+
+RUN = {"dataset": "d", "condition": "clean", "loss": "ce", "optimizer": "sgd", "lr": 0.1, "seed": 0}
 
 
 def history_of_one_run() -> pd.DataFrame:
@@ -140,24 +138,18 @@ def history_of_one_run() -> pd.DataFrame:
     wide = {
         "train_loss": [1.0, 0.5, 0.4],
         "train_acc": [0.5, 0.8, 0.95],
+        "val_acc": [0.5, 0.85, 0.8],
+        "val_nll": [1.0, 0.5, 0.6],
         "test_loss": [1.0, 0.6, 0.7],
-        "test_acc": [0.5, 0.7, 0.9],
+        "test_acc": [0.5, 0.8, 0.9],
+        "test_nll": [1.0, 0.6, 0.7],
         "noisy_loss": [1.5, 1.0, 1.1],
         "noisy_acc": [0.4, 0.6, 0.6],
     }
     rows = [
-        {
-            "dataset": "d",
-            "condition": "clean",
-            "loss": "ce",
-            "optimizer": "sgd",
-            "lr": 0.1,
-            "seed": 0,
-            "epoch": e + 1,
-            "phase": 1,
-        }
-        | {"phase_optimizer": "sgd", "split": name.split("_")[0], "metric": name.split("_")[1]}
-        | {"value": values[e]}
+        RUN
+        | {"epoch": e + 1, "phase": 1, "phase_optimizer": "sgd"}
+        | {"split": name.split("_")[0], "metric": name.split("_")[1], "value": values[e]}
         for name, values in wide.items()
         for e in range(3)
     ]
@@ -166,73 +158,87 @@ def history_of_one_run() -> pd.DataFrame:
 
 def test_run_metrics_of_a_hand_made_run():
     evaluation = pd.DataFrame(
-        {
-            "dataset": "d",
-            "condition": "clean",
-            "loss": "ce",
-            "optimizer": "sgd",
-            "lr": 0.1,
-            "seed": 0,
-            "testset": ["clean", "clean", "g1", "g2"],
-            "noise": ["clean", "clean", "gaussian", "gaussian"],
-            "level": [0, 0, 0.5, 1.0],
-            "metric": ["nll", "accuracy", "accuracy", "accuracy"],
-            "value": [0.3, 0.9, 0.8, 0.6],
+        RUN
+        | {
+            "testset": ["clean"] * 6 + ["g1", "g2"],
+            "noise": ["clean"] * 6 + ["gaussian", "gaussian"],
+            "level": [0] * 6 + [0.5, 1.0],
+            "metric": ["nll", "accuracy", "balanced_accuracy", "macro_f1", "ece", "brier"]
+            + ["accuracy", "accuracy"],
+            "value": [0.3, 0.9, 0.88, 0.87, 0.02, 0.15, 0.8, 0.6],
         }
     )
-    got = metrics.run_metrics(history_of_one_run(), evaluation, threshold=0.01, k=2)
+    final = {"final_train_acc": 0.6, "final_train_nll": 0.9}  # on the labels it trained on
+    final |= {"final_true_acc": 0.97, "final_true_nll": 0.1}  # on the true labels
+    runs = pd.DataFrame([RUN | {"status": "ok"} | final])
+    got = metrics.run_metrics(history_of_one_run(), evaluation, runs, noisy="g2", k=2, target=0.9)
     values = dict(zip(got["metric"], got["value"], strict=True))
     assert values["final_test_acc"] == pytest.approx(0.9)
-    assert values["best_test_acc"] == pytest.approx(0.9)
-    assert values["acc_gap"] == pytest.approx(0.05)
-    assert values["loss_gap"] == pytest.approx(-0.3)
-    assert values["noise_acc_delta"] == pytest.approx(-0.3)
-    assert values["noise_loss_delta"] == pytest.approx(0.4)
-    assert values["test_loss_slope"] == pytest.approx(0.1)
-    assert values["overfitting"] == 1.0  # the test loss rose over the last 2 epochs
-    assert math.isnan(values["epochs_to_converge"])  # +16.7 % at the end
-    assert values["nll"] == pytest.approx(0.3)
+    assert (values["balanced_acc"], values["macro_f1"]) == pytest.approx((0.88, 0.87))
+    assert (values["nll"], values["ece"], values["brier"]) == pytest.approx((0.3, 0.02, 0.15))
+    # the best validation epoch is 2 (0.85): its test accuracy, then 0.1 gained to the last
+    assert values["best_val_epoch"] == 2
+    assert values["best_val_test_acc"] == pytest.approx(0.8)
+    assert values["best_to_last_drop"] == pytest.approx(-0.1)
+    # the target is 0.9 x the best final validation accuracy (0.8): 0.72, reached at epoch 2
+    assert values["epochs_to_target"] == 2
+    # the final weights on the true training labels against the test set
+    assert values["acc_gap"] == pytest.approx(0.07)  # 0.97 − 0.9
+    assert values["nll_gap"] == pytest.approx(0.2)  # 0.3 − 0.1
     assert values["noisy_mean_acc"] == pytest.approx(0.7)
-    assert set(values) <= set(metrics.METRICS)
-
-
-def read_sample():
-    return {
-        n: pd.read_csv(SAMPLE / "tables" / f"{n}.csv") for n in ("history", "evaluation", "runs")
-    }
+    assert values["noise_acc_delta"] == pytest.approx(-0.3)  # g2 (the named one) − clean
+    assert values["noise_retained"] == pytest.approx(0.6 / 0.9)
+    assert values["test_nll_slope"] == pytest.approx(0.1)
+    assert values["overfitting"] == 1.0  # the test NLL rose over the last 2 epochs
+    assert (values["val_acc"], values["val_nll"]) == pytest.approx((0.8, 0.6))
+    assert set(values) == set(metrics.METRICS)
 
 
 def test_summary_leaves_diverged_runs_out_but_counts_them():
-    tables = read_sample()
+    tables = tidy_tables()
     runs = tables["runs"]
     assert (runs["status"] == "diverged").any(), "the sample study must have a diverged run"
-    table, comparisons = summary.tables(**tables, threshold=0.01, k=5)
-    acc = table[table["metric"] == "final_test_acc"].set_index(["loss", "optimizer"])
-    for (loss, optimizer), group in runs.groupby(["loss", "optimizer"]):
-        row = acc.loc[(loss, optimizer)]
-        finished = (group["status"] == "ok").sum()
+    made = made_from(tables)
+    acc = made["summary"][made["summary"]["metric"] == "final_test_acc"]
+    acc = acc.set_index(["condition", "loss", "optimizer", "lr"])
+    for keys, group in runs.groupby(["condition", "loss", "optimizer", "lr"]):
+        finished = ((group["status"] == "ok") & ~group["underfit"]).sum()
+        row = acc.loc[keys]
         assert (row["runs"], row["diverged"], row["n"]) == (
             len(group),
-            len(group) - finished,
+            (group["status"] == "diverged").sum(),
             finished,
         )
-    # paired by seed: the diverged seed leaves fewer pairs for its group
-    blowup = comparisons[(comparisons["optimizer"] == "blowup")]
-    assert (blowup["n"] < 2).all() and (blowup["verdict"] == "too few seeds").all()
-    assert set(comparisons["verdict"]) <= {
+    # paired by seed: the diverged runs leave no pairs for their setting
+    blowup = made["comparisons"][made["comparisons"]["optimizer"] == "blowup"]
+    assert (blowup["n"] < 2).all() and (blowup["verdict"] == "undecided").all()
+    assert set(made["comparisons"]["verdict"]) <= {
         "a better",
         "b better",
         "within seed noise",
-        "too few seeds",
+        "undecided",
     }
 
 
+def test_both_answers_are_compared_where_the_study_tunes_a_rate():
+    made = made_from(tidy_tables())
+    sgd = made["comparisons"].query("optimizer == 'sgd'")
+    assert set(sgd["answer"]) == {"fixed", "tuned"}
+    assert (sgd.query("answer == 'fixed'")[["lr_a", "lr_b"]] == 0.1).all().all()
+    chosen = made["selected_lr"].query("selected")
+    assert len(chosen) == chosen[["condition", "loss"]].drop_duplicates().shape[0]
+    tuned = sgd.query("answer == 'tuned'").merge(
+        chosen.rename(columns={"loss": "loss_a", "lr": "lr_a"})[["condition", "loss_a", "lr_a"]]
+    )
+    assert len(tuned) == len(sgd.query("answer == 'tuned'"))  # each at its chosen rate
+
+
 def test_comparisons_have_the_same_columns_with_and_without_pairs():
-    tables = read_sample()
-    _, comparisons = summary.tables(**tables, threshold=0.01, k=5)
+    tables = tidy_tables()
+    comparisons = made_from(tables)["comparisons"]
     assert comparisons["mean_diff"].notna().any() and comparisons["p_value"].notna().any()
     one_loss = {name: t[t["loss"] == "ce"] for name, t in tables.items()}
-    _, no_pairs = summary.tables(**one_loss, threshold=0.01, k=5)
+    no_pairs = made_from(one_loss)["comparisons"]
     assert no_pairs.empty and list(no_pairs.columns) == list(comparisons.columns)
 
 
@@ -241,13 +247,13 @@ def test_benchmarks_table_names_rule_and_job():
     paths = sorted(str(p) for p in root.rglob("*.tsv"))
     table = compute_cost.table("digits", paths, str(root))
     train = table[table["rule"] == "train"]
-    assert len(train) == 12 and "clean/ce/sgd/lr0.1/seed0" in set(train["job"])
+    assert len(train) == 32 and "clean/ce/sgd/lr0.1/seed0" in set(train["job"])
     assert (table.loc[table["rule"] == "aggregate", "job"] == "").all()
     assert (table["seconds"] > 0).all()
     # memory is sampled, so sub-second jobs may show 0; a training job holds torch (> 50 MB)
     assert (table["max_rss_mb"] >= 0).all() and (train["max_rss_mb"] > 50).all()
     per_rule = compute_cost.per_rule(table).set_index("rule")
-    assert per_rule.loc["train", "jobs"] == 12
+    assert per_rule.loc["train", "jobs"] == 32
     assert per_rule.loc["train", "total_s"] == pytest.approx(train["seconds"].sum())
 
 
@@ -257,7 +263,7 @@ def schema():
 
 def test_analysis_defaults_are_filled_in():
     filled = config.fill_defaults(dict(TINY_CONFIG), schema())
-    assert filled["analysis"] == {"convergence_threshold": 0.01, "slope_epochs": 5}
+    assert filled["analysis"] == {"convergence_target": 0.98, "resolve": 0.005, "slope_epochs": 5}
 
 
 def test_bad_analysis_value_is_one_clear_message():

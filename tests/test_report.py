@@ -11,122 +11,204 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-import yaml
 
+import sample_analysis
 from conftest import BIN, REPO, TINY_CONFIG, write_config
-from lossbench.analysis import summary
-from lossbench.config import fill_defaults
-from lossbench.report import compute_cost, figures, findings, html
+from lossbench.analysis import selection
+from lossbench.report import compute_cost, figures, findings, html, which_loss_when
 
-ANALYSIS = Path(__file__).parent / "data" / "analysis"
 TEMPLATE = REPO / "workflow" / "report" / "report.html.j2"
 
 
-def stats_row(loss, mean, std, n=3, metric="final_test_acc", optimizer="sgd"):
-    return {
-        "dataset": "d",
-        "condition": "clean",
-        "loss": loss,
-        "optimizer": optimizer,
-        "lr": 0.1,
-        "runs": n,
-        "diverged": 0,
-        "metric": metric,
-        "n": n,
-        "mean": mean,
-        "std": std,
-    }
-
-
-def test_ranking_names_the_best_loss_and_judges_each_difference_by_its_ci():
-    table = pd.DataFrame(
-        [
-            stats_row("mae", 0.80, 0.02),
-            stats_row("ce", 0.973, 0.004),
-            stats_row("focal", 0.97, 0.01),
-        ]
-    )
-    comparisons = pd.DataFrame(
-        {
-            "condition": "clean",
-            "optimizer": "sgd",
-            "lr": 0.1,
-            "metric": "final_test_acc",
-            "loss_a": ["mae", "mae", "ce"],
-            "loss_b": ["ce", "focal", "focal"],
-            "ci_low": [-0.2, -0.19, -0.002],
-            "ci_high": [-0.15, -0.14, 0.005],
-            "verdict": ["b better", "b better", "within seed noise"],
+def stats_row(loss, mean, n=3, metric="final_test_acc", lr=0.1):
+    keys = {"dataset": "d", "condition": "clean", "loss": loss, "optimizer": "sgd", "lr": lr}
+    return (
+        keys
+        | {"runs": n, "diverged": 0, "underfit": 0, "metric": metric, "n": n}
+        | {
+            "mean": mean,
+            "std": 0.01,
         }
     )
-    sentence = findings.ranking(
-        table, comparisons, ("clean", "sgd", 0.1), "final_test_acc", "is most accurate"
+
+
+def comparison(a, b, low, high, p_holm, verdict, metric="final_test_acc", n=3):
+    keys = {"answer": "fixed", "dataset": "d", "condition": "clean", "optimizer": "sgd"}
+    return (
+        keys
+        | {"metric": metric, "loss_a": a, "lr_a": 0.1, "loss_b": b, "lr_b": 0.1}
+        | {
+            "n": n,
+            "mean_diff": (low + high) / 2,
+            "ci_low": low,
+            "ci_high": high,
+            "p_holm": p_holm,
+            "verdict": verdict,
+        }
     )
+
+
+def judged_at(lr, losses):
+    return pd.DataFrame(
+        [
+            {"answer": "fixed", "dataset": "d", "condition": "clean", "optimizer": "sgd"}
+            | {"loss": loss, "lr": lr}
+            for loss in losses
+        ]
+    )
+
+
+def accuracy_verdict(summary, comparisons):
+    judged = judged_at(0.1, summary["loss"].unique())
+    table = findings.verdicts(summary, comparisons, judged)
+    (row,) = [r for r in table if r["question"] == "accuracy"]
+    return row
+
+
+def test_the_verdict_names_the_best_loss_and_judges_the_runner_up_by_holm():
+    summary = pd.DataFrame(
+        [stats_row("mae", 0.80), stats_row("ce", 0.973), stats_row("focal", 0.97)]
+    )
+    # stored as a − b in either order: the verdict reads them from the best loss's side
+    comparisons = pd.DataFrame(
+        [
+            comparison("mae", "ce", -0.2, -0.15, 0.001, "b better"),
+            comparison("focal", "ce", -0.005, 0.002, 0.4, "within seed noise"),
+        ]
+    )
+    row = accuracy_verdict(summary, comparisons)
+    assert (row["best"], row["value"], row["runner_up"]) == ("ce", "97.3 %", "focal")
+    assert (row["interval"], row["p_holm"]) == ("−0.20 to 0.50 pp", 0.4)
+    assert row["verdict"] == findings.WITHIN
+    beyond = pd.DataFrame([comparison("ce", "focal", 0.001, 0.005, 0.01, "a better")])
+    assert accuracy_verdict(summary, beyond)["verdict"] == findings.BEYOND
+
+
+def test_lower_is_better_names_the_smallest_mean():
+    summary = pd.DataFrame(
+        [stats_row("mae", 1.3, metric="ece"), stats_row("ce", 0.2, metric="ece")]
+    )
+    comparisons = pd.DataFrame([comparison("ce", "mae", -1.2, -1.0, 0.01, "a better", "ece")])
+    table = findings.verdicts(summary, comparisons, judged_at(0.1, ["ce", "mae"]))
+    (row,) = [r for r in table if r["question"] == "calibration"]
+    assert (row["best"], row["value"], row["verdict"]) == ("ce", "20.0 %", findings.BEYOND)
+
+
+def test_a_best_loss_on_one_seed_is_undecided():
+    summary = pd.DataFrame([stats_row("ce", 0.99, n=1), stats_row("mae", 0.5)])
+    row = accuracy_verdict(
+        summary, pd.DataFrame([comparison("ce", "mae", 0.4, 0.5, 0.01, "a better", n=1)])
+    )
+    assert row["verdict"] == findings.UNDECIDED
+
+
+def test_which_loss_when_names_the_winner_and_judges_the_others():
+    underfit = stats_row("sce", 0.99, n=2) | {"runs": 3, "underfit": 1}  # best on 2 of 3 seeds
+    summary = pd.DataFrame(
+        [stats_row("ce", 0.97), stats_row("mae", 0.80), stats_row("gce", 0.969), underfit]
+    )
+    comparisons = pd.DataFrame(
+        [
+            comparison("ce", "mae", 0.15, 0.19, 0.001, "a better"),
+            comparison("gce", "ce", -0.004, 0.002, 0.5, "within seed noise"),
+        ]
+    )
+    judged = judged_at(0.1, ["ce", "mae", "gce", "sce"])
+    (sentence,) = which_loss_when.winners(summary, comparisons, judged)
     assert sentence == (
-        "Under sgd, ce is most accurate (97.3 % ± 0.40, 3 seeds); "
-        "vs mae: better beyond seed noise (paired 95 % CI 15.0 to 20.0 pp); "
-        "vs focal: within seed noise (paired 95 % CI −0.20 to 0.50 pp)."
-    )
-    # lower is better for NLL: the smallest mean is named
-    nll = pd.DataFrame(
-        [stats_row("mae", 1.3, 0.1, metric="nll"), stats_row("ce", 0.2, 0.1, metric="nll")]
-    )
-    assert findings.ranking(nll, comparisons.iloc[:0], ("clean", "sgd", 0.1), "nll", "wins") == (
-        "Under sgd, ce wins (0.20 nats ± 0.10, 3 seeds)."
+        "With clean, under sgd: ce is most accurate (97.0 %, lr 0.1, 3 seeds); "
+        "gce within seed noise (−0.10 pp); mae worse beyond seed noise (−17.0 pp); "
+        "not ranked: sce (1 underfit of 3 runs)."
     )
 
 
 @pytest.fixture(scope="module")
 def sample(tmp_path_factory):
-    """The sample study's tables, its summary, every figure and the benchmark table."""
+    """The sample study's tables, every figure of each condition and across them, and the
+    benchmark table."""
     out = tmp_path_factory.mktemp("report")
-    tables = {
-        n: pd.read_csv(ANALYSIS / "tables" / f"{n}.csv")
-        for n in ("history", "evaluation", "calibration", "runs")
-    }
-    tables["summary"], tables["comparisons"] = summary.tables(
-        tables["history"], tables["evaluation"], tables["runs"], threshold=0.01, k=5
-    )
-    paths = {}
-    for name, spec in figures.FIGURES.items():
-        paths[name] = str(out / f"{name}.png")
-        figures.render(name, {t: tables[t] for t in spec.tables}, paths[name])
-    root = ANALYSIS / "benchmarks"
+    tables = sample_analysis.analysed()
+    paths = {}  # condition -> figure -> file
+    for condition in sample_analysis.CONFIG["conditions"]:
+        for name in figures.FIGURES:
+            path = out / f"{condition}-{name}.png"
+            figures.render(name, sample_analysis.figure_tables(tables, condition), path)
+            paths.setdefault(condition, {})[name] = str(path)
+    across = {}
+    for name in figures.study_figures(sample_analysis.CONFIG):
+        across[name] = str(out / f"{name}.png")
+        figures.render(name, sample_analysis.figure_tables(tables, None), across[name])
+    root = sample_analysis.ANALYSIS / "benchmarks"
     tables["bench"] = compute_cost.table("digits", [str(p) for p in root.rglob("*.tsv")], str(root))
-    return tables, paths
+    return tables, paths, across
+
+
+def sample_findings(tables):
+    judged = selection.answers(tables["runs"], tables["selected_lr"], sample_analysis.FIXED)
+    found = findings.findings(
+        tables["summary"],
+        tables["comparisons"],
+        tables["runs"],
+        tables["selected_lr"],
+        judged,
+        tables["evaluation"],
+        noisy="gaussian",
+        k=5,
+        difference=0.005,
+    )
+    return found, judged
 
 
 def test_findings_follow_the_numbers(sample):
-    tables, _ = sample
-    config = yaml.safe_load((ANALYSIS / "config.yaml").read_text())
-    found = findings.findings(tables["summary"], tables["comparisons"], tables["runs"], 0.01, 5)
-    assert set(found) == {"accuracy", "convergence", "generalization", "noise", "runs"}
-    acc = tables["summary"][tables["summary"]["metric"] == "final_test_acc"]
-    for optimizer in config["optimizers"]:
-        best = acc[acc["optimizer"] == optimizer].sort_values("mean").iloc[-1]["loss"]
-        assert f"Under {optimizer}, {best} is most accurate" in " ".join(found["accuracy"])
+    tables, _, _ = sample
+    found, judged = sample_findings(tables)
+    assert set(found) == {
+        "table",
+        "runs",
+        "statistics",
+        "learning_rates",
+        "generalization",
+        "noise",
+    }
+    acc = tables["summary"].query("metric == 'final_test_acc' and n == runs")  # ranked ones
+    acc = acc.merge(judged.drop(columns="dataset"))
+    rows = [r for r in found["table"] if r["question"] == "accuracy"]
+    assert {r["answer"] for r in rows} == {"fixed", "tuned"}
+    for row in rows:
+        setting = acc.query(
+            "answer == @row['answer'] and condition == @row['condition']"
+            " and optimizer == @row['optimizer']"
+        )
+        assert row["best"] == setting.sort_values("mean").iloc[-1]["loss"]
     bad = tables["runs"][tables["runs"]["status"] == "diverged"].iloc[0]
     assert any(
-        f"{bad['loss']}/{bad['optimizer']} seed {bad['seed']}: diverged" in s for s in found["runs"]
+        f"{bad['loss']}/{bad['optimizer']} lr {bad['lr']:g} seed {bad['seed']}: diverged" in s
+        for s in found["runs"]
     )
+    assert any("fixed and the tuned learning rates" in s for s in found["learning_rates"])
+    assert "gaussian 1 in normalised units" in found["noise"][0]
 
 
 def test_report_holds_every_figure_the_summary_and_the_cost(sample):
-    tables, paths = sample
-    schema = yaml.safe_load((REPO / "workflow" / "schemas" / "config.schema.yaml").read_text())
-    config = fill_defaults(yaml.safe_load((ANALYSIS / "config.yaml").read_text()), schema)
+    tables, paths, across = sample
     page = html.render(
         dataset="digits",
-        config=config,
+        config=sample_analysis.CONFIG,
         template=TEMPLATE,
-        summary=tables["summary"],
-        comparisons=tables["comparisons"],
-        runs=tables["runs"],
+        tables=tables,
         bench=tables["bench"],
-        figures={"clean": paths},
-        captions={name: f"caption of {name}" for name in paths},
+        figures=paths,
+        study_figures=across,
+        captions={name: f"caption of {name}" for name in figures.SPECS},
+        fixed=sample_analysis.FIXED,
     )
-    for name in figures.FIGURES:
+    for condition in paths:
+        for name in figures.FIGURES:
+            found = re.search(
+                rf'<figure id="{condition}-{name}">\s*<img src="data:image/png;base64,', page
+            )
+            assert found, (condition, name)
+    for name in across:
         assert re.search(rf'<figure id="{name}">\s*<img src="data:image/png;base64,', page), name
         assert f"caption of {name}" in page
     assert "http" not in page.replace("https://", "")  # nothing to fetch: self-contained
@@ -184,8 +266,8 @@ def test_figures_and_report_end_to_end_and_rerun_per_figure(tmp_path):
     # input (small files) is not a change, so the test edits the code, as a user would.
     code = repo / "workflow" / "lossbench" / "report" / "figures"
     # a module that no script imports itself, only through another module (report.html
-    # imports report.findings): editing it reruns the report alone
-    edit(code.parent / "findings.py")
+    # imports report.which_loss_when): editing it reruns the report alone
+    edit(code.parent / "which_loss_when.py")
     assert scheduled(run(repo, work, "-n")) == {"report": 1, "all": 1}
     edit(code / "calibration.py")
     dry = run(repo, work, "-n")

@@ -31,9 +31,8 @@ def run_rule(
             target = tmp_path / source.relative_to(SAMPLES)
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(source, target)
-    snakemake(
-        tmp_path, *targets, "--allowed-rules", rule, configfile=write_config(tmp_path, config)
-    )
+    path = write_config(tmp_path, config)
+    snakemake(tmp_path, *targets, "--allowed-rules", rule, configfile=path)
     for target in targets:
         assert (tmp_path / target).exists(), f"{rule} did not write {target}"
     return tmp_path
@@ -62,6 +61,29 @@ def test_make_testset(tmp_path):
     # the same noise as the sample made earlier: fixed seed, same pixels
     with np.load(SAMPLES / out) as sample, np.load(tmp_path / out) as made:
         np.testing.assert_array_equal(sample["x"], made["x"])
+
+
+def test_make_condition(tmp_path):
+    """Label noise made from the sample data: exact per class, on training and validation
+    labels alike, recorded with the true labels and the mask (no images copied)."""
+    config = TINY_CONFIG | {
+        "conditions": {"clean": {"type": "clean"}, "noisy": {"type": "symmetric", "rate": 0.4}}
+    }
+    out = "results/digits/conditions/noisy.npz"
+    run_rule(tmp_path, "make_condition", [out], ["results/digits/data.npz"], config)
+    with np.load(tmp_path / out) as made, np.load(SAMPLES / "results/digits/data.npz") as data:
+        assert "x" not in made and "train_x" not in made
+        for split, y in (("", data["train_y"]), ("val_", data["val_y"])):
+            true, labels = made[f"{split}true"], made[f"{split}labels"]
+            np.testing.assert_array_equal(made[f"{split}indices"], np.arange(len(y)))
+            np.testing.assert_array_equal(true, y)
+            np.testing.assert_array_equal(made[f"{split}corrupted"], labels != true)
+            for c in range(10):
+                n_c = int((true == c).sum())
+                assert int(((true == c) & (labels != c)).sum()) == round(0.4 * n_c)
+    # the clean condition the sample study made earlier: every label as it is
+    with np.load(SAMPLES / "results/digits/conditions/clean.npz") as clean:
+        assert not clean["corrupted"].any() and not clean["val_corrupted"].any()
 
 
 TRAIN_INPUTS = [

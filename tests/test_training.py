@@ -44,7 +44,13 @@ def test_history_has_the_studys_series_per_epoch(digits):
     last = outcome.history[-1]
     assert last["test_acc"] > 0.85  # digits learns fast
     assert last["noisy_acc"] < last["test_acc"]  # sigma = 1 noise hurts
+    final = outcome.status.pop("final")
     assert outcome.status == {"status": "ok", "epochs_planned": 3, "epochs_completed": 3}
+    # the final weights scored on the whole training set, not the epoch's running average
+    assert 0.85 < final["train_acc"] <= 1 and final["train_acc"] != last["train_acc"]
+    assert final["train_nll"] == final["train_loss"] > 0  # the loss is cross-entropy
+    # clean labels: the true labels are the labels it trained on
+    assert (final["true_acc"], final["true_nll"]) == (final["train_acc"], final["train_nll"])
 
 
 def test_same_seed_same_numbers_other_seed_other_numbers(digits):
@@ -100,3 +106,25 @@ def test_auto_device_is_cpu_without_cuda():
         assert runtime.resolve_device("auto").type == "cpu"
         with pytest.raises(ConfigError, match="no CUDA device"):
             runtime.resolve_device("cuda")
+
+
+class PixelClass(torch.nn.Module):
+    """Predicts the class written into an image's first pixel (value 20 x class): a model
+    whose every prediction the test fixes."""
+
+    def forward(self, x):
+        return -(x.flatten(1)[:, :1] * 255 / 20 - torch.arange(10)).abs()
+
+
+def test_memorisation_counts_the_corrupted_examples_fitted_to_each_label():
+    predicted = [1, 2, 7, 0]  # of the corrupted training images 0-3
+    images = torch.tensor([20 * c for c in predicted], dtype=torch.float).reshape(4, 1, 1, 1)
+    logits = PixelClass()(images / 255)
+    noisy_labels, true_labels = torch.tensor([1, 2, 3, 4]), torch.tensor([5, 6, 7, 8])
+    # a run with corrupted labels, and one of a pack where nothing is corrupted
+    fitted, nothing = loop.corrupted_fit(
+        [logits, None], (noisy_labels, true_labels), torch.device("cpu")
+    )
+    # images 0 and 1 predicted as their corrupted label, image 2 as its true one, 3 as neither
+    assert fitted.tolist() == [0.5, 0.25]
+    assert torch.isnan(nothing).all()

@@ -3,6 +3,7 @@
 import copy
 import re
 
+import pandas as pd
 import pytest
 
 from conftest import REPO, TINY_CONFIG, snakemake, write_config
@@ -27,6 +28,39 @@ def finished_study(tmp_path_factory):
     config = write_config(workdir, TINY_CONFIG)
     result = snakemake(workdir, configfile=config)
     return workdir, result
+
+
+#: the tiny study under label noise: clean and symmetric 40 %, with GCE beside the two losses
+NOISY_CONFIG = {
+    **TINY_CONFIG,
+    "losses": {**TINY_CONFIG["losses"], "gce": {"type": "gce", "q": 0.7}},
+    "conditions": {"clean": {"type": "clean"}, "symmetric_0.4": {"type": "symmetric", "rate": 0.4}},
+}
+
+
+@pytest.fixture(scope="module")
+def noisy_study(tmp_path_factory):
+    workdir = tmp_path_factory.mktemp("noisy_study")
+    result = snakemake(workdir, configfile=write_config(workdir, NOISY_CONFIG))
+    return workdir, result
+
+
+def test_tiny_label_noise_study_end_to_end(noisy_study):
+    workdir, result = noisy_study
+    jobs = planned_jobs(result.stdout + result.stderr)
+    assert (jobs["make_condition"], jobs["train"], jobs["figure"]) == (2, 12, 24)
+    results = workdir / "results/digits"
+    history = pd.read_csv(results / "tables/history.csv")
+    assert set(history["condition"]) == {"clean", "symmetric_0.4"}
+    fitted = history[history["metric"].isin(["memorised", "true"])]
+    fitted = fitted.query("split == 'corrupted'").dropna(subset=["value"])
+    assert set(fitted["condition"]) == {"symmetric_0.4"}  # clean runs have nothing corrupted
+    assert fitted["value"].between(0, 1).all() and len(fitted) == 6 * 2 * 2  # runs x epochs x 2
+    for name in ("accuracy_vs_label_noise", "memorisation", "best_loss_by_condition"):
+        assert (results / f"figures/{name}.png").stat().st_size > 15_000
+    assert not (results / "figures/accuracy_vs_imbalance.png").exists()
+    report = (results / "report.html").read_text()
+    assert "Which loss when" in report and "With symmetric_0.4, under sgd:" in report
 
 
 def dry_run(workdir, config: dict) -> dict[str, int]:
@@ -58,9 +92,9 @@ def test_second_invocation_has_nothing_to_do(finished_study):
     assert "Nothing to be done" in result.stdout + result.stderr
 
 
-def changed(*edits):
+def changed(*edits, base=TINY_CONFIG):
     """The tiny config with ``edits``: (key path, value), e.g. (("losses", "ce", "gamma"), 3)."""
-    config = copy.deepcopy(TINY_CONFIG)
+    config = copy.deepcopy(base)
     for (*parents, key), value in edits:
         place = config
         for parent in parents:
@@ -70,10 +104,28 @@ def changed(*edits):
 
 
 #: what a change upstream of the tables reruns after its own jobs
-DOWNSTREAM = {"aggregate": 1, "summarize": 1, "figure": 12, "benchmarks": 1, "report": 1}
+DOWNSTREAM = {
+    "aggregate": 1,
+    "select_lr": 1,
+    "summarize": 1,
+    "figure": 12,
+    "benchmarks": 1,
+    "report": 1,
+}
 ALL = {"all": 1}
 
-#: every row of config/README.md's rerun table: (a change of that row, the jobs it reruns)
+#: what a change upstream of the tables reruns in the noisy study (two conditions, so the
+#: figures across conditions too)
+NOISY_DOWNSTREAM = {**DOWNSTREAM, "figure": 24, "study_figure": 3}
+
+
+def noisy(*edits):
+    """The noisy study's config with ``edits`` (see :func:`changed`)."""
+    return changed(*edits, base=NOISY_CONFIG)
+
+
+#: every row of config/README.md's rerun table: (a change of that row, the jobs it reruns);
+#: the changes made with :func:`noisy` are dry runs of the noisy study
 RERUN_TABLE = {
     "a loss's parameters (e.g. `focal_g2.gamma`)": (
         changed((("losses", "focal_g2", "gamma"), 3.0)),
@@ -111,7 +163,7 @@ RERUN_TABLE = {
         changed((("noise_seed",), 7)),
         {"make_testset": 2, "train": 2, "evaluate": 1, **DOWNSTREAM, **ALL},
     ),
-    "`data.test_fraction`, `data.split_seed`": (
+    "`data.test_fraction`, `data.validation_fraction`, `data.split_seed`": (
         changed((("data", "split_seed"), 1)),
         {
             "prepare_data": 1,
@@ -123,7 +175,21 @@ RERUN_TABLE = {
             **ALL,
         },
     ),
-    "`analysis.convergence_threshold`, `analysis.slope_epochs`": (
+    "a condition's spec (e.g. `symmetric_0.4.rate`), or a new condition": (
+        noisy((("conditions", "symmetric_0.4", "rate"), 0.3)),
+        {"make_condition": 1, "train": 6, "evaluate": 1, **NOISY_DOWNSTREAM, **ALL},
+    ),
+    "`condition_seed`": (
+        noisy((("condition_seed",), 5)),
+        {"make_condition": 1, "train": 6, "evaluate": 1, **NOISY_DOWNSTREAM, **ALL},
+    ),
+    "a learning rate added to an optimizer's `lr` list": (
+        changed(
+            (("optimizers", "sgd", "lr"), [0.1, 0.3]), (("optimizers", "sgd", "fixed_lr"), 0.1)
+        ),
+        {"train": 2, "evaluate": 1, **DOWNSTREAM, "study_figure": 1, **ALL},
+    ),
+    "`analysis.convergence_target`, `analysis.slope_epochs`, `analysis.resolve`": (
         changed((("analysis", "slope_epochs"), 3)),
         {"summarize": 1, "figure": 2, "benchmarks": 1, "report": 1, **ALL},
     ),
@@ -158,9 +224,10 @@ def test_every_row_of_the_documented_rerun_table_is_checked():
 
 
 @pytest.mark.parametrize("row", list(RERUN_TABLE))
-def test_a_change_reruns_what_the_docs_say(finished_study, row):
-    workdir, _ = finished_study
+def test_a_change_reruns_what_the_docs_say(row, request):
     config, expected = RERUN_TABLE[row]
+    study = "noisy_study" if "conditions" in config else "finished_study"
+    workdir, _ = request.getfixturevalue(study)
     assert dry_run(workdir, config) == expected
 
 

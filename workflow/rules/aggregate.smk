@@ -22,5 +22,6 @@ rule aggregate:
         code=code("aggregate"),
         runs=run_grid(),
         testsets=TESTSETS,
+        conditions=config["conditions"],
     script:
         "../scripts/aggregate.py"

@@ -3,8 +3,30 @@
 TABLES = "results/{dataset}/tables"
 
 
-wildcard_constraints:
-    figure=_one_of(FIGURES),
+# The choice of learning rates reads the validation curves only: no analysis setting changes it,
+# so the figures that draw each loss at its chosen rate do not rerun with one.
+rule select_lr:
+    input:
+        history=f"{TABLES}/history.csv",
+        runs=f"{TABLES}/runs.csv",
+    output:
+        report(
+            f"{TABLES}/selected_lr.csv",
+            caption="../report/selected_lr.rst",
+            category="Tables",
+            labels={"dataset": "{dataset}", "table": "selected learning rates"},
+        ),
+    log:
+        "results/{dataset}/logs/select_lr.log",
+    benchmark:
+        "results/{dataset}/benchmarks/select_lr.tsv"
+    conda:
+        "../../envs/lossbench.yaml"
+    params:
+        code=code("select_lr"),
+        study=table_study(),
+    script:
+        "../scripts/select_lr.py"
 
 
 rule summarize:
@@ -12,6 +34,7 @@ rule summarize:
         history=f"{TABLES}/history.csv",
         evaluation=f"{TABLES}/evaluation.csv",
         runs=f"{TABLES}/runs.csv",
+        selected_lr=f"{TABLES}/selected_lr.csv",
     output:
         summary=report(
             f"{TABLES}/summary.csv",
@@ -35,6 +58,8 @@ rule summarize:
         code=code("summarize"),
         analysis=config["analysis"],
         study=table_study(),
+        noisy=config["history_testset"],
+        fixed=fixed_lrs(),
     script:
         "../scripts/summarize.py"
 
@@ -54,6 +79,36 @@ rule figure:
         "results/{dataset}/logs/figure/{condition}/{figure}.log",
     benchmark:
         "results/{dataset}/benchmarks/figure/{condition}/{figure}.tsv"
+    wildcard_constraints:
+        figure=_one_of(FIGURES),
+    conda:
+        "../../envs/lossbench.yaml"
+    params:
+        code=figure_code,
+        caption=figure_caption,
+        study=table_study(),
+    script:
+        "../scripts/figure.py"
+
+
+# Across the training conditions of a study: only the figures the study's conditions allow.
+rule study_figure:
+    input:
+        unpack(figure_inputs),
+    output:
+        report(
+            "results/{dataset}/figures/{figure}.png",
+            caption="../report/figure.rst",
+            category="Figures",
+            subcategory="{dataset}",
+            labels={"dataset": "{dataset}", "condition": "all", "figure": "{figure}"},
+        ),
+    log:
+        "results/{dataset}/logs/figure/{figure}.log",
+    benchmark:
+        "results/{dataset}/benchmarks/figure/{figure}.tsv"
+    wildcard_constraints:
+        figure=_one_of(STUDY_FIGURES),
     conda:
         "../../envs/lossbench.yaml"
     params:
@@ -88,16 +143,21 @@ rule benchmarks:
 rule report:
     input:
         template=os.path.join(REPORT_DIR, "report.html.j2"),
-        captions=expand(os.path.join(REPORT_DIR, "figures", "{figure}.rst"), figure=FIGURES),
+        captions=expand(
+            os.path.join(REPORT_DIR, "figures", "{figure}.rst"), figure=[*FIGURES, *STUDY_FIGURES]
+        ),
         summary=f"{TABLES}/summary.csv",
+        selected_lr=f"{TABLES}/selected_lr.csv",
         comparisons=f"{TABLES}/comparisons.csv",
         runs=f"{TABLES}/runs.csv",
+        evaluation=f"{TABLES}/evaluation.csv",
         benchmarks=f"{TABLES}/benchmarks.csv",
         figures=expand(
             "results/{{dataset}}/figures/{condition}/{figure}.png",
             condition=CONDITIONS,
             figure=FIGURES,
         ),
+        study_figures=expand("results/{{dataset}}/figures/{figure}.png", figure=STUDY_FIGURES),
     output:
         report(
             "results/{dataset}/report.html",
@@ -115,7 +175,9 @@ rule report:
         code=code("report"),
         config=study_config(),
         figures=[(c, f) for c in CONDITIONS for f in FIGURES],
-        captions=list(FIGURES),
+        study_figures=STUDY_FIGURES,
+        captions=[*FIGURES, *STUDY_FIGURES],
+        noisy=config["history_testset"],
         study=table_study(),
         jobs=lambda wildcards: len(benchmark_files(wildcards)),
     script:

@@ -12,7 +12,7 @@ from lossbench import study  # noqa: E402
 from lossbench.config import check_yaml_file, validate as validate_config  # noqa: E402
 from lossbench.plumbing import numerics, sources  # noqa: E402
 from lossbench.plumbing.errors import ConfigError  # noqa: E402
-from lossbench.report.figures import FIGURES  # noqa: E402
+from lossbench.report.figures import FIGURES, SPECS, study_figures  # noqa: E402
 
 with open(os.path.join(LOSSBENCH_PATH, "schemas", "config.schema.yaml")) as _schema:
     CONFIG_SCHEMA = yaml.safe_load(_schema)
@@ -38,6 +38,8 @@ LOSSES = list(config["losses"])
 OPTIMIZERS = list(config["optimizers"])
 SEEDS = config["seeds"]
 TESTSETS = list(config["testsets"])
+#: the figures across conditions this study has (per condition, every study has FIGURES)
+STUDY_FIGURES = study_figures(config)
 # GPUs per train/evaluate job: one when the study asks for CUDA, so a cluster places the job on
 # a GPU node (`device: auto` asks for none and uses a GPU only where the job happens to land).
 GPUS = 1 if config["device"] == "cuda" else 0
@@ -49,7 +51,9 @@ LRS = sorted({run[3] for run in study.run_grid(config)})
 
 
 def _one_of(names):
-    return "|".join(re.escape(str(name)) for name in names)
+    """A wildcard constraint matching exactly ``names`` (none: nothing, where an empty pattern
+    would match everything)."""
+    return "|".join(re.escape(str(name)) for name in names) or "(?!)"
 
 
 wildcard_constraints:
@@ -161,9 +165,14 @@ def study_config():
     return shown
 
 
+def fixed_lrs():
+    """Each optimizer's learning rate of the fixed-hyperparameter answer (None: tuned only)."""
+    return {name: study.fixed_lr(entry) for name, entry in config["optimizers"].items()}
+
+
 def table_study():
     """What a dataset's tables must hold (lossbench.analysis.checked.Study)."""
-    return {"grid": run_grid(), "testsets": TESTSETS}
+    return {"grid": run_grid(), "testsets": TESTSETS, "fixed": fixed_lrs()}
 
 
 RUN_FILES = ["history.csv", "weights.pt", "status.json", "evaluation.csv", "calibration.csv"]
@@ -173,6 +182,7 @@ TABLE_NAMES = [
     "calibration",
     "runs",
     "summary",
+    "selected_lr",
     "comparisons",
     "benchmarks",
 ]
@@ -197,6 +207,7 @@ def final_targets(wildcards):
                     condition=CONDITIONS,
                     figure=FIGURES,
                 ),
+                *expand("results/{{dataset}}/figures/{figure}.png", figure=STUDY_FIGURES),
                 "results/{dataset}/report.html",
             ],
             dataset=dataset,
@@ -215,14 +226,14 @@ REPORT_DIR = os.path.join(workflow.basedir, "workflow", "report")
 
 
 def figure_inputs(wildcards):
-    """Exactly the tables a figure reads."""
-    spec = FIGURES[wildcards.figure]
-    return {n: f"results/{wildcards.dataset}/tables/{n}.csv" for n in spec.tables}
+    """Exactly the tables a figure reads, and the runs it draws (runs, chosen rates)."""
+    names = ["runs", "selected_lr", *SPECS[wildcards.figure].tables]
+    return {n: f"results/{wildcards.dataset}/tables/{n}.csv" for n in names}
 
 
 def figure_code(wildcards):
     """The figure's own module, the shared style and all they import (see ``code``)."""
-    return code("figure", f"report.figures.{FIGURES[wildcards.figure].module}")
+    return code("figure", f"report.figures.{SPECS[wildcards.figure].module}")
 
 
 def figure_caption(wildcards):
@@ -248,10 +259,12 @@ def benchmark_files(wildcards):
         *train_benchmarks(d),
         rules.evaluate.benchmark.format(dataset=d),
         rules.aggregate.benchmark.format(dataset=d),
+        rules.select_lr.benchmark.format(dataset=d),
         rules.summarize.benchmark.format(dataset=d),
         *(
             rules.figure.benchmark.format(dataset=d, condition=c, figure=f)
             for c in CONDITIONS
             for f in FIGURES
         ),
+        *(rules.study_figure.benchmark.format(dataset=d, figure=f) for f in STUDY_FIGURES),
     ]

@@ -6,6 +6,7 @@ rule compare_datasets:
         evaluation=expand("results/{dataset}/tables/evaluation.csv", dataset=DATASETS),
         runs=expand("results/{dataset}/tables/runs.csv", dataset=DATASETS),
         comparisons=expand("results/{dataset}/tables/comparisons.csv", dataset=DATASETS),
+        selected_lr=expand("results/{dataset}/tables/selected_lr.csv", dataset=DATASETS),
     output:
         ranks=report(
             "results/comparison/ranks.csv",

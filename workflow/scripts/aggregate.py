@@ -25,4 +25,4 @@ with job(snakemake):
     write_csv(snakemake.output.history, tables.history(runs))
     write_csv(snakemake.output.evaluation, tables.evaluation(runs))
     write_csv(snakemake.output.calibration, tables.calibration(runs))
-    write_csv(snakemake.output.runs, tables.statuses(runs))
+    write_csv(snakemake.output.runs, tables.statuses(runs, params.conditions))

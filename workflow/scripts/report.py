@@ -12,22 +12,20 @@ with job(snakemake):
     figures = {}  # condition -> figure name -> file
     for (condition, name), path in zip(params.figures, inputs.figures, strict=True):
         figures.setdefault(condition, {})[name] = path
-    tables = checked.read_tables(
-        {"runs": inputs.runs, "summary": inputs.summary, "comparisons": inputs.comparisons},
-        checked.Study.of(**params.study),
-    )
+    names = ("runs", "summary", "selected_lr", "comparisons", "evaluation")
+    study = checked.Study.of(**params.study)
     page = html.render(
         dataset=snakemake.wildcards.dataset,
         config=params.config,
         template=inputs.template,
-        summary=tables["summary"],
-        comparisons=tables["comparisons"],
-        runs=tables["runs"],
+        tables=checked.read_tables({name: inputs[name] for name in names}, study),
         bench=checked.benchmarks_table(inputs.benchmarks, params.jobs),
         figures=figures,
+        study_figures=dict(zip(params.study_figures, inputs.study_figures, strict=True)),
         captions={
             name: Path(path).read_text().strip()
             for name, path in zip(params.captions, inputs.captions, strict=True)
         },
+        fixed=study.fixed,
     )
     write_text(snakemake.output[0], page)

@@ -1,21 +1,25 @@
-"""Seed statistics and paired loss comparisons of one dataset (see lossbench.analysis.summary)."""
+"""Seed statistics and the paired loss comparisons of one dataset, each loss at the learning
+rates of each answer (see lossbench.analysis.summary)."""
 
 from lossbench.analysis import checked, summary
 from lossbench.plumbing.atomic import write_csv
 from lossbench.plumbing.snakejob import job
 
 with job(snakemake):
-    analysis, inputs = snakemake.params.analysis, snakemake.input
-    study = checked.Study.of(**snakemake.params.study)
+    params, inputs = snakemake.params, snakemake.input
     tables = checked.read_tables(
-        {"runs": inputs.runs, "history": inputs.history, "evaluation": inputs.evaluation}, study
+        {name: inputs[name] for name in ("runs", "history", "evaluation", "selected_lr")},
+        checked.Study.of(**params.study),
     )
-    summary_table, comparisons = summary.tables(
+    made = summary.tables(
         tables["history"],
         tables["evaluation"],
         tables["runs"],
-        threshold=analysis["convergence_threshold"],
-        k=analysis["slope_epochs"],
+        tables["selected_lr"],
+        noisy=params.noisy,
+        k=params.analysis["slope_epochs"],
+        target=params.analysis["convergence_target"],
+        fixed=params.fixed,
     )
-    write_csv(snakemake.output.summary, summary_table)
-    write_csv(snakemake.output.comparisons, comparisons)
+    for name, table in made.items():
+        write_csv(snakemake.output[name], table)

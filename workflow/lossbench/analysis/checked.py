@@ -16,7 +16,8 @@ from itertools import combinations
 import pandas as pd
 
 from ..plumbing.errors import DamagedFileError, delete_and_rerun
-from . import metrics
+from . import metrics, selection
+from .summary import COMPARED
 
 RUN_KEYS = ["dataset", "condition", "loss", "optimizer", "lr", "seed"]
 #: a run within a dataset's tables, and a group of runs (its seeds)
@@ -24,12 +25,21 @@ RUN = RUN_KEYS[1:]
 GROUP = RUN_KEYS[1:-1]
 #: the columns each tidy table has (at least)
 COLUMNS = {
-    "runs": [*RUN_KEYS, "status", "epochs_planned", "epochs_completed", "diverged_epoch"],
+    "runs": [
+        *RUN_KEYS,
+        *("condition_type", "condition_level", "status", "epochs_planned", "epochs_completed"),
+        *("diverged_epoch", "underfit"),
+        *("final_train_acc", "final_train_nll", "final_true_acc", "final_true_nll"),
+    ],
     "history": [*RUN_KEYS, "epoch", "phase", "phase_optimizer", "split", "metric", "value"],
-    "evaluation": [*RUN_KEYS, "testset", "noise", "level", "metric", "value"],
+    "evaluation": [*RUN_KEYS, "testset", "noise", "level", "intensity", "metric", "value"],
     "calibration": [*RUN_KEYS, "testset", "bin", "count", "confidence", "accuracy"],
-    "summary": [*RUN_KEYS[:-1], "runs", "diverged", "metric", "n", "mean", "std"],
-    "comparisons": [*RUN_KEYS[:2], "optimizer", "lr", "metric", "loss_a", "loss_b", "verdict"],
+    "summary": [*RUN_KEYS[:-1], "runs", "diverged", "underfit", "metric", "n", "mean", "std"],
+    "selected_lr": [*RUN_KEYS[:-1], "val_acc", "val_nll", "seeds", "selected", "at_edge"],
+    "comparisons": [
+        *("answer", "dataset", "condition", "optimizer", "metric"),
+        *("loss_a", "lr_a", "loss_b", "lr_b", "n", "mean_diff", "p_holm", "verdict"),
+    ],
     "benchmarks": ["dataset", "rule", "job", "seconds", "max_rss_mb", "cpu_seconds"],
 }
 
@@ -85,19 +95,20 @@ class Study:
 
     grid: list[tuple[str, str, str, float, int]]  # (condition, loss, optimizer, lr, seed)
     testsets: list[str]
+    fixed: dict[str, float | None]  # each optimizer's fixed learning rate (None: tuned only)
 
     @classmethod
-    def of(cls, grid, testsets) -> Study:
+    def of(cls, grid, testsets, fixed) -> Study:
         runs = [(c, loss, opt, float(lr), int(seed)) for c, loss, opt, lr, seed in grid]
-        return cls(runs, list(testsets))
+        return cls(runs, list(testsets), dict(fixed))
 
     @property
     def noisy(self) -> bool:
         return any(name != "clean" for name in self.testsets)
 
     def metrics(self) -> set[str]:
-        """The per-run metrics the study's summary holds for every group with finished runs."""
-        return {m for m in metrics.METRICS if self.noisy or m != "noisy_mean_acc"}
+        """The per-run metrics the summary holds for every group with usable runs."""
+        return {m for m, info in metrics.METRICS.items() if self.noisy or info.question != "noise"}
 
 
 def _run_keys(frame: pd.DataFrame) -> list[tuple]:
@@ -147,54 +158,56 @@ def calibration_table(path, runs: pd.DataFrame, study: Study) -> pd.DataFrame:
     return frame
 
 
-SETTING = ["condition", "optimizer", "lr"]
-
-
-def _finished_losses(runs: pd.DataFrame) -> dict[tuple, list[str]]:
-    """Per setting (condition, optimizer, lr), the losses with a finished run, in the study's
-    order."""
-    ok = runs[runs["status"] == "ok"]
-    finished = {
-        tuple(setting): list(dict.fromkeys(group["loss"]))
-        for setting, group in ok.groupby(SETTING, sort=False)
-    }
-    return {
-        tuple(setting): finished.get(tuple(setting), [])
-        for setting in runs[SETTING].drop_duplicates().itertuples(index=False)
-    }
+def _usable(runs: pd.DataFrame) -> pd.DataFrame:
+    return runs[(runs["status"] == "ok") & ~runs["underfit"].astype(bool)]
 
 
 def summary_table(path, runs: pd.DataFrame, study: Study) -> pd.DataFrame:
+    """Every group of the study; every metric of each group with a usable run."""
     frame = read_csv(path, COLUMNS["summary"])
-    finished = _finished_losses(runs)
-    expected = [
-        (condition, loss, opt, lr, metric)
-        for (condition, opt, lr), losses in finished.items()
-        for loss in losses
-        for metric in study.metrics()
-    ]
-    groups = {run[:-1] for run in study.grid}
-    done = {(c, loss, opt, lr) for (c, opt, lr), losses in finished.items() for loss in losses}
+    usable = {tuple(g) for g in _usable(runs)[GROUP].drop_duplicates().itertuples(index=False)}
+    expected = [(*group, metric) for group in usable for metric in study.metrics()]
     rows = frame[frame["metric"].notna()]
     found = list(rows[[*GROUP, "metric"]].itertuples(index=False, name=None))
     same_keys(path, found, expected, "(condition, loss, optimizer, lr, metric) rows")
-    missing = (groups - done) - set(frame[GROUP].itertuples(index=False, name=None))
+    groups = {run[:-1] for run in study.grid}
+    missing = (groups - usable) - set(frame[GROUP].itertuples(index=False, name=None))
     if missing:
         raise damaged(path, f"misses the groups {_listed(missing)}")
     return frame
 
 
-def comparisons_table(path, runs: pd.DataFrame, study: Study) -> pd.DataFrame:
+def selected_lr_table(path, runs: pd.DataFrame, study: Study) -> pd.DataFrame:
+    """One line per learning rate of every loss and optimizer with several, one chosen."""
+    frame = read_csv(path, COLUMNS["selected_lr"])
+    groups = runs[GROUP].drop_duplicates()
+    several = groups.groupby(["condition", "loss", "optimizer"])["lr"].transform("nunique") > 1
+    expected = list(groups[several].itertuples(index=False, name=None))
+    same_keys(path, frame[GROUP].itertuples(index=False, name=None), expected, "learning rates")
+    chosen = frame.groupby(["condition", "loss", "optimizer"])["selected"].sum()
+    if (chosen > 1).any():
+        raise damaged(path, "chooses more than one learning rate for a loss")
+    return frame
+
+
+def comparisons_table(path, runs: pd.DataFrame, study: Study, selected=None) -> pd.DataFrame:
+    """Every pair of the losses each answer judges in each setting, for every metric."""
     frame = read_csv(path, COLUMNS["comparisons"])
+    chosen = selected if selected is not None else pd.DataFrame(columns=[*GROUP, "selected"])
+    judged = selection.answers(runs, chosen, study.fixed)
+    usable = _usable(runs)[["dataset", *GROUP]].drop_duplicates()
+    judged = judged.merge(usable, on=["dataset", *GROUP])
     expected = [
-        (*setting, metric, *sorted(pair))
-        for setting, losses in _finished_losses(runs).items()
-        for metric in study.metrics()
-        for pair in combinations(losses, 2)
+        (answer, condition, optimizer, metric, *sorted(pair))
+        for (answer, condition, optimizer), group in judged.groupby(
+            ["answer", "condition", "optimizer"], sort=False
+        )
+        for metric in study.metrics() & set(COMPARED)
+        for pair in combinations(group["loss"], 2)
     ]
-    columns = [*SETTING, "metric", "loss_a", "loss_b"]
-    rows = frame[columns].itertuples(index=False, name=None)
-    found = [(c, o, lr, m, *sorted((a, b))) for c, o, lr, m, a, b in rows]  # either way round
+    keys = ["answer", "condition", "optimizer", "metric", "loss_a", "loss_b"]
+    rows = frame[keys].itertuples(index=False, name=None)
+    found = [(*r[:4], *sorted(r[4:])) for r in rows]  # either way round
     same_keys(path, found, expected, "comparisons")
     return frame
 
@@ -212,14 +225,22 @@ READERS = {
     "evaluation": evaluation_table,
     "calibration": calibration_table,
     "summary": summary_table,
-    "comparisons": comparisons_table,
+    "selected_lr": selected_lr_table,
 }
 
 
 def read_tables(paths: dict, study: Study) -> dict[str, pd.DataFrame]:
-    """The tables at ``paths`` (name -> file; ``runs`` among them), each checked."""
+    """The tables at ``paths`` (name -> file; ``runs`` among them), each checked; the
+    comparisons against the learning rates chosen in ``selected_lr``, which they need."""
     runs = runs_table(paths["runs"], study)
-    return {
-        name: runs if name == "runs" else READERS[name](path, runs, study)
-        for name, path in paths.items()
-    }
+    read = {"runs": runs}
+    for name, path in paths.items():
+        if name not in ("runs", "comparisons"):
+            read[name] = READERS[name](path, runs, study)
+    if "comparisons" in paths:
+        if "selected_lr" not in read:
+            raise ValueError("the comparisons are checked against selected_lr: read both")
+        read["comparisons"] = comparisons_table(
+            paths["comparisons"], runs, study, read["selected_lr"]
+        )
+    return {name: read[name] for name in paths}

@@ -1,9 +1,17 @@
-"""The study's metrics, computed from the tidy tables only (pandas and scipy, no torch).
+"""Every run's metrics, from the tidy tables only (pandas, no torch).
 
-Per run: accuracy, convergence, generalization and noise sensitivity from the per-epoch
-history, and the common yardsticks (NLL, ECE, Brier) from the final evaluation. Across seeds:
-mean, standard deviation and a t-based 95 % confidence interval, and paired (by seed)
-differences between losses, so that "better" is claimed only when the interval excludes zero.
+Losses are compared with each other only on common yardsticks: accuracy (plain, balanced,
+macro-F1), NLL, ECE and Brier score on the clean test set, accuracy on the noisy test sets, and
+epochs to reach a common validation accuracy. A loss's own value is not comparable across
+losses (MAE lives in [0, 2]; focal's (1 − p)^γ shrinks the loss, not the learning time), so
+own-loss quantities are per-loss pictures only (the curve figures), never a verdict.
+
+Directions are stated so that "better" always means better: a gap is train minus test (or test
+minus train for a loss), so a smaller gap is better. The train side of a gap is the final
+weights scored on the whole training set with its true labels (``runs.csv``), not the
+history's running average, and not the corrupted labels of a condition (fitting those is
+memorisation, shown on its own).
+Choices (the best epoch) are made on the validation split, never on a test set.
 """
 
 from __future__ import annotations
@@ -12,65 +20,97 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import special
 
 RUN_KEYS = ["dataset", "condition", "loss", "optimizer", "lr", "seed"]
 GROUP_KEYS = ["dataset", "condition", "loss", "optimizer", "lr"]
-#: where losses are compared with each other: one training setting
-SETTING_KEYS = ["dataset", "condition", "optimizer", "lr"]
-CONFIDENCE = 0.95
+#: where losses are compared with each other (each at its lr of the answer at hand)
+SETTING_KEYS = ["dataset", "condition", "optimizer"]
 
 
 @dataclass(frozen=True)
 class Metric:
-    """How a metric reads: its label, unit, scale for display, and which direction is better."""
+    """How a metric reads: label, unit, display scale, direction, and the question it answers."""
 
     label: str
     unit: str
     higher_is_better: bool
+    question: str
     scale: float = 1.0
 
 
 #: every per-run metric, in report order; accuracies are fractions shown in percent (points)
 METRICS = {
-    "final_test_acc": Metric("final test accuracy", "%", True, 100.0),
-    "best_test_acc": Metric("best test accuracy", "%", True, 100.0),
-    "nll": Metric("test NLL", "nats", False),
-    "ece": Metric("expected calibration error", "%", False, 100.0),
-    "brier": Metric("Brier score", "", False),
-    "epochs_to_converge": Metric("epochs to converge", "epochs", False),
-    "test_loss_auc": Metric("normalised area under test loss", "", False),
-    "acc_gap": Metric("train − test accuracy", "pp", False, 100.0),
-    "loss_gap": Metric("train − test loss (own loss)", "", False),
-    "test_loss_slope": Metric("test-loss slope, last k epochs", "per epoch", False),
-    "overfitting": Metric("runs with rising test loss", "%", False, 100.0),
-    "noise_acc_delta": Metric("noisy − clean accuracy (σ = 1)", "pp", True, 100.0),
-    "noise_loss_delta": Metric("noisy − clean loss (σ = 1, own loss)", "", False),
-    "noisy_mean_acc": Metric("mean accuracy over noisy test sets", "%", True, 100.0),
+    "final_test_acc": Metric("clean test accuracy (last epoch)", "%", True, "accuracy", 100),
+    "balanced_acc": Metric("balanced accuracy (clean test)", "%", True, "accuracy", 100),
+    "macro_f1": Metric("macro-F1 (clean test)", "%", True, "accuracy", 100),
+    "nll": Metric("test NLL", "nats", False, "calibration"),
+    "ece": Metric("expected calibration error", "%", False, "calibration", 100),
+    "brier": Metric("Brier score", "", False, "calibration"),
+    "best_val_test_acc": Metric(
+        "clean test accuracy at the best-validation epoch", "%", True, "early stopping", 100
+    ),
+    "best_to_last_drop": Metric(
+        "accuracy lost from the best-validation epoch to the last",
+        "pp",
+        False,
+        "early stopping",
+        100,
+    ),
+    "epochs_to_target": Metric(
+        "epochs to the common validation target", "epochs", False, "convergence"
+    ),
+    "acc_gap": Metric(
+        "train − test accuracy (final weights, true labels)", "pp", False, "generalization", 100
+    ),
+    "nll_gap": Metric(
+        "test − train NLL (final weights, true labels)", "nats", False, "generalization"
+    ),
+    "noisy_mean_acc": Metric("mean accuracy over the noisy test sets", "%", True, "noise", 100),
+    "noise_acc_delta": Metric("noisy − clean accuracy", "pp", True, "noise", 100),
+    "noise_retained": Metric("clean accuracy kept under noise", "%", True, "noise", 100),
+    "val_acc": Metric("validation accuracy (last epoch)", "%", True, "selection", 100),
+    "val_nll": Metric("validation NLL (last epoch)", "nats", False, "selection"),
+    "best_val_epoch": Metric("best-validation epoch", "", False, "selection"),
+    "test_nll_slope": Metric("test-NLL slope, last k epochs", "nats/epoch", False, "diagnostic"),
+    "overfitting": Metric(
+        "runs whose test NLL rose over the last k epochs", "%", False, "diagnostic", 100
+    ),
+}
+#: the decimals shares are kept to (see :func:`run_metrics`)
+SHARE_DECIMALS = 6
+#: the questions whose metrics describe a run but are not compared across losses
+NOT_COMPARED = ("selection", "diagnostic")
+
+#: the metric each question's verdict is made on, and the questions in report order
+PRIMARY = {
+    "accuracy": "final_test_acc",
+    "calibration": "ece",
+    "early stopping": "best_val_test_acc",
+    "convergence": "epochs_to_target",
+    "generalization": "acc_gap",
+    "noise": "noisy_mean_acc",
 }
 
 #: the metrics a reader compares first: the report's summary table and the summary heatmap
 KEY_METRICS = [
     "final_test_acc",
+    "balanced_acc",
     "nll",
     "ece",
     "brier",
-    "epochs_to_converge",
+    "best_val_test_acc",
+    "epochs_to_target",
     "acc_gap",
-    "noise_acc_delta",
     "noisy_mean_acc",
+    "noise_retained",
 ]
 
 
 def wide_history(history: pd.DataFrame) -> pd.DataFrame:
-    """One row per run x epoch with columns ``{split}_{metric}`` (train_loss, test_acc, ...)."""
+    """One row per run x epoch with columns ``{split}_{metric}`` (train_loss, val_acc, ...)."""
     frame = history.assign(series=history["split"] + "_" + history["metric"])
-    wide = frame.pivot_table(
-        index=[*RUN_KEYS, "epoch", "phase", "phase_optimizer"],
-        columns="series",
-        values="value",
-        aggfunc="first",
-    )
+    index = [*RUN_KEYS, "epoch", "phase", "phase_optimizer"]
+    wide = frame.set_index([*index, "series"])["value"].unstack("series")  # keeps empty values
     wide.columns.name = None
     return wide.reset_index().sort_values([*RUN_KEYS, "epoch"], ignore_index=True)
 
@@ -80,31 +120,11 @@ def pct_change(values: pd.Series) -> pd.Series:
     return values.pct_change(fill_method=None)
 
 
-def epochs_to_converge(test_loss: pd.Series, epochs: pd.Series, threshold: float) -> float:
-    """The first epoch from which |pct_change| of the test loss stays below ``threshold``.
-
-    Epoch e qualifies when every change from e to the last epoch is small, so a run still
-    moving at its last epoch has not converged (NaN), nor has a one-epoch run.
-    """
-    change = pct_change(test_loss.reset_index(drop=True)).abs().to_numpy()
-    epochs = epochs.to_numpy()
-    if len(change) < 2 or not change[-1] < threshold:
-        return float("nan")
-    first = len(change) - 1
-    while first > 1 and change[first - 1] < threshold:
-        first -= 1
-    return float(epochs[first])
-
-
-def normalised_auc(test_loss: pd.Series, epochs: pd.Series) -> float:
-    """Area under the test-loss curve divided by (start value x epoch span).
-
-    1 means the loss never fell below its first value; smaller means a faster, deeper fall.
-    """
-    loss, x = test_loss.to_numpy(dtype=float), epochs.to_numpy(dtype=float)
-    if len(loss) < 2 or loss[0] == 0:
-        return float("nan")
-    return float(np.trapezoid(loss / loss[0], x) / (x[-1] - x[0]))
+def epochs_to_target(accuracy: pd.Series, epochs: pd.Series, target: float) -> float:
+    """The first epoch whose validation accuracy reaches ``target``; NaN if none does, so a
+    run stuck on a plateau below it is never "fastest"."""
+    reached = epochs[accuracy.to_numpy() >= target]
+    return float(reached.iloc[0]) if len(reached) else float("nan")
 
 
 def slope(values: pd.Series, epochs: pd.Series, k: int) -> float:
@@ -128,127 +148,92 @@ def pooled_bins(calibration: pd.DataFrame) -> pd.DataFrame:
     return pooled.reset_index()
 
 
-def _curve_metrics(run: pd.DataFrame, threshold: float, k: int) -> dict:
+def targets(wide: pd.DataFrame, share: float) -> pd.Series:
+    """The common convergence target per (dataset, condition): ``share`` of the best final
+    validation accuracy of its runs (the same bar for every loss, optimizer and rate)."""
+    last = wide.groupby(RUN_KEYS, sort=False).tail(1)
+    return share * last.groupby(["dataset", "condition"])["val_acc"].max()
+
+
+def _curve_metrics(run: pd.DataFrame, target: float, k: int) -> dict:
+    """The metrics a run's history gives: best-validation epoch, convergence, NLL trend."""
+    best = run.loc[run["val_acc"].idxmax()]  # the earliest of equally good epochs
     last = run.iloc[-1]
-    rising = slope(run["test_loss"], run["epoch"], k)
+    rising = slope(run["test_nll"], run["epoch"], k)
     return {
-        "final_test_acc": last["test_acc"],
-        "best_test_acc": run["test_acc"].max(),
-        "epochs_to_converge": epochs_to_converge(run["test_loss"], run["epoch"], threshold),
-        "test_loss_auc": normalised_auc(run["test_loss"], run["epoch"]),
-        "acc_gap": last["train_acc"] - last["test_acc"],
-        "loss_gap": last["train_loss"] - last["test_loss"],
-        "test_loss_slope": rising,
+        "best_val_epoch": best["epoch"],
+        "best_val_test_acc": best["test_acc"],
+        "best_to_last_drop": best["test_acc"] - last["test_acc"],
+        "epochs_to_target": epochs_to_target(run["val_acc"], run["epoch"], target),
+        "val_acc": last["val_acc"],
+        "val_nll": last["val_nll"],
+        "test_nll_slope": rising,
         "overfitting": float(rising > 0) if np.isfinite(rising) else float("nan"),
-        "noise_acc_delta": last["noisy_acc"] - last["test_acc"],
-        "noise_loss_delta": last["noisy_loss"] - last["test_loss"],
     }
 
 
-def _evaluation_metrics(evaluation: pd.DataFrame) -> pd.DataFrame:
-    clean = evaluation[(evaluation["noise"] == "clean") & evaluation["metric"].isin(METRICS)]
-    noisy = evaluation[(evaluation["noise"] != "clean") & (evaluation["metric"] == "accuracy")]
-    noisy_mean = noisy.groupby(RUN_KEYS, as_index=False)["value"].mean()
-    return pd.concat(
-        [
-            clean[[*RUN_KEYS, "metric", "value"]],
-            noisy_mean.assign(metric="noisy_mean_acc")[[*RUN_KEYS, "metric", "value"]],
-        ],
-        ignore_index=True,
+def _evaluation_metrics(evaluation: pd.DataFrame, runs: pd.DataFrame, noisy: str) -> pd.DataFrame:
+    """The metrics the final weights' scores give (``noisy``: the test set of the noise
+    metrics, the one training also scores every epoch)."""
+    common = ["accuracy", "balanced_accuracy", "macro_f1", "nll", "ece", "brier"]
+    wide = evaluation[evaluation["metric"].isin(common)].pivot_table(
+        index=[*RUN_KEYS, "testset", "noise"], columns="metric", values="value", aggfunc="first"
     )
+    wide.columns.name = None
+    wide = wide.reset_index()
+    clean = wide[wide["noise"] == "clean"].set_index(RUN_KEYS)
+    corrupted = wide[wide["noise"] != "clean"]
+    trained = runs.set_index(RUN_KEYS)
+    frame = pd.DataFrame(
+        {
+            "final_test_acc": clean["accuracy"],
+            "balanced_acc": clean["balanced_accuracy"],
+            "macro_f1": clean["macro_f1"],
+            "nll": clean["nll"],
+            "ece": clean["ece"],
+            "brier": clean["brier"],
+            "acc_gap": trained["final_true_acc"] - clean["accuracy"],
+            "nll_gap": clean["nll"] - trained["final_true_nll"],
+        }
+    )
+    if len(corrupted):
+        frame["noisy_mean_acc"] = corrupted.groupby(RUN_KEYS)["accuracy"].mean()
+        named = wide[wide["testset"] == noisy].set_index(RUN_KEYS)["accuracy"]
+        frame["noise_acc_delta"] = named - clean["accuracy"]
+        frame["noise_retained"] = named / clean["accuracy"]
+    return frame
 
 
 def run_metrics(
-    history: pd.DataFrame, evaluation: pd.DataFrame, threshold: float, k: int
+    history: pd.DataFrame,
+    evaluation: pd.DataFrame,
+    runs: pd.DataFrame,
+    *,
+    noisy: str,
+    k: int,
+    target: float,
 ) -> pd.DataFrame:
-    """Every metric of every run, tidy: dataset, loss, optimizer, seed, metric, value."""
-    rows = [
-        {**dict(zip(RUN_KEYS, keys, strict=True)), "metric": name, "value": value}
-        for keys, run in wide_history(history).groupby(RUN_KEYS, sort=False)
-        for name, value in _curve_metrics(run, threshold, k).items()
-    ]
-    return pd.concat([pd.DataFrame(rows), _evaluation_metrics(evaluation)], ignore_index=True)
+    """Every metric of every run, tidy: the run's keys, metric, value.
 
-
-def t_quantile(df):
-    """The two-sided 95 % quantile of Student's t with ``df`` degrees of freedom.
-
-    scipy.special rather than scipy.stats: the same numbers at a third of the import time,
-    which every figure job pays.
+    ``runs`` is the runs table (final training-set scores); ``noisy`` the test set of the noise
+    metrics; ``k`` the epochs of the test-NLL slope that flags overfitting; ``target`` the
+    share of the best validation accuracy that counts as converged.
     """
-    return special.stdtrit(df, (1 + CONFIDENCE) / 2)
-
-
-def seed_stats(values: pd.Series) -> dict:
-    """n, mean, standard deviation and the t-based 95 % CI of the mean over seeds."""
-    values = values.dropna().astype(float)
-    n = len(values)
-    mean = values.mean() if n else float("nan")
-    std = values.std(ddof=1) if n > 1 else float("nan")
-    if n > 1:
-        half = t_quantile(n - 1) * std / np.sqrt(n)
-        low, high = mean - half, mean + half
-    else:
-        low = high = float("nan")
-    return {"n": n, "mean": mean, "std": std, "ci_low": low, "ci_high": high}
-
-
-def summary(per_run: pd.DataFrame) -> pd.DataFrame:
-    """Seed statistics of every metric per dataset x loss x optimizer (tidy)."""
-    rows = [
-        {**dict(zip([*GROUP_KEYS, "metric"], keys, strict=True)), **seed_stats(group["value"])}
-        for keys, group in per_run.groupby([*GROUP_KEYS, "metric"], sort=False)
-    ]
-    return pd.DataFrame(rows)
-
-
-def paired_difference(a: pd.Series, b: pd.Series) -> dict:
-    """Mean of a - b over the seeds both have, its 95 % CI and the paired t-test p-value.
-
-    ``a`` and ``b`` are indexed by seed; seeds missing (or NaN) in either are dropped.
-    """
-    both = pd.concat({"a": a, "b": b}, axis=1).dropna()
-    result = {"n": len(both), **seed_stats(both["a"] - both["b"])}
-    std = result.pop("std")
-    result["mean_diff"] = result.pop("mean")
-    t = result["mean_diff"] / (std / np.sqrt(len(both))) if std > 0 else float("nan")
-    result["p_value"] = float(2 * special.stdtr(len(both) - 1, -abs(t)))
-    return result
-
-
-def verdict(metric: str, ci_low: float, ci_high: float) -> str:
-    """'a better', 'b better', 'within seed noise' or 'too few seeds' for a difference a - b."""
-    if not (np.isfinite(ci_low) and np.isfinite(ci_high)):
-        return "too few seeds"
-    if ci_low <= 0 <= ci_high:
-        return "within seed noise"
-    a_higher = ci_low > 0
-    return "a better" if a_higher == METRICS[metric].higher_is_better else "b better"
-
-
-def comparisons(per_run: pd.DataFrame) -> pd.DataFrame:
-    """Paired differences a - b between every two losses, per setting (dataset x condition x
-    optimizer) and metric."""
-    rows = []
-    for (*setting, metric), group in per_run.groupby([*SETTING_KEYS, "metric"], sort=False):
-        by_loss = {
-            loss: g.set_index("seed")["value"] for loss, g in group.groupby("loss", sort=False)
+    wide = wide_history(history)
+    goal = targets(wide, target)
+    curves = pd.DataFrame(
+        {
+            keys: _curve_metrics(run, goal[keys[0], keys[1]], k)
+            for keys, run in wide.groupby(RUN_KEYS, sort=False)
         }
-        names = list(by_loss)
-        for i, a in enumerate(names):
-            for b in names[i + 1 :]:
-                diff = paired_difference(by_loss[a], by_loss[b])
-                rows.append(
-                    {
-                        **dict(zip(SETTING_KEYS, setting, strict=True)),
-                        "metric": metric,
-                        "loss_a": a,
-                        "loss_b": b,
-                        **diff,
-                        "verdict": verdict(metric, diff["ci_low"], diff["ci_high"]),
-                    }
-                )
-    # a study with one loss has no pairs: still a table with its header
-    keys = [*SETTING_KEYS, "metric", "loss_a", "loss_b"]
-    stats = ["n", "mean_diff", "ci_low", "ci_high", "p_value", "verdict"]
-    return pd.DataFrame(rows, columns=[*keys, *stats])
+    ).T
+    curves.index.names = RUN_KEYS
+    frame = _evaluation_metrics(evaluation, runs, noisy).join(curves, how="outer")
+    tidy = frame.reset_index().melt(id_vars=RUN_KEYS, var_name="metric", value_name="value")
+    tidy = tidy.astype({"value": float})
+    # Shares (accuracies, gaps, ECE) are float32 roundings of counts over a test set: equal
+    # counts would differ by ~1e-8 and paired differences of equal accuracies would not be 0.
+    # 1e-6 is far below one image of any test set (1/n ≥ 1e-5 for n ≤ 100000).
+    shares = tidy["metric"].map(lambda m: METRICS[m].scale == 100)
+    tidy.loc[shares, "value"] = tidy.loc[shares, "value"].round(SHARE_DECIMALS)
+    return tidy

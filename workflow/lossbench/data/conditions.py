@@ -82,11 +82,14 @@ def imbalance_counts(counts: np.ndarray, ratio: float) -> np.ndarray:
     return np.rint(n_max * float(ratio) ** -exponents).astype(np.int64)
 
 
-def imbalance(labels: np.ndarray, classes: int, ratio: float, rng) -> np.ndarray:
-    """Sorted indices of the images kept: a random subset of each class, long-tailed."""
+def imbalance(
+    labels: np.ndarray, classes: int, ratio: float, rng, allow_empty: bool = False
+) -> np.ndarray:
+    """Sorted indices of the images kept: a random subset of each class, long-tailed. Only a
+    validation split (``allow_empty``) may lose a class altogether."""
     counts = np.bincount(labels, minlength=classes)
     keep = imbalance_counts(counts, ratio)
-    if keep.min() < 1:
+    if keep.min() < 1 and not allow_empty:
         empty = int(np.flatnonzero(keep < 1)[0])
         raise ConfigError(
             f"an imbalance of ratio {ratio} leaves class {empty} without training images "
@@ -98,10 +101,18 @@ def imbalance(labels: np.ndarray, classes: int, ratio: float, rng) -> np.ndarray
     return np.sort(np.concatenate(kept))
 
 
-def make(labels: np.ndarray, classes: int, spec: dict, seed: int | None, pairs=None) -> dict:
+def make(
+    labels: np.ndarray,
+    classes: int,
+    spec: dict,
+    seed: int | None,
+    pairs=None,
+    validation: bool = False,
+) -> dict:
     """The condition ``spec`` of a training set with true ``labels`` (see the module's doc).
 
-    ``pairs`` (source→target class indices) is the asymmetric noise's, already resolved.
+    ``pairs`` (source→target class indices) is the asymmetric noise's, already resolved;
+    ``validation``: the labels are a validation split's (a tail class may vanish from it).
     """
     kind = spec["type"]
     rng = None if kind == "clean" else _rng(spec, seed, pairs)
@@ -112,7 +123,7 @@ def make(labels: np.ndarray, classes: int, spec: dict, seed: int | None, pairs=N
     elif kind == "asymmetric":
         noisy = asymmetric(labels, spec["rate"], pairs, rng)
     elif kind == "imbalance":
-        indices = imbalance(labels, classes, spec["ratio"], rng)
+        indices = imbalance(labels, classes, spec["ratio"], rng, allow_empty=validation)
         noisy = labels[indices]
     elif kind != "clean":
         raise ValueError(f"unknown condition type '{kind}'; allowed: {', '.join(LEVEL_KEY)}")
@@ -132,7 +143,8 @@ def from_params(train_y: np.ndarray, val_y: np.ndarray, classes: int, params: di
     pairs = {int(s): int(t) for s, t in params["pairs"]} if params["pairs"] else None
     seed = params["seed"]
     made = make(train_y, classes, params["spec"], seed, pairs)
-    val = make(val_y, classes, params["spec"], None if seed is None else seed + 1, pairs)
+    val_seed = None if seed is None else seed + 1
+    val = make(val_y, classes, params["spec"], val_seed, pairs, validation=True)
     return made | {f"val_{key}": value for key, value in val.items()}
 
 

@@ -19,9 +19,25 @@ LEVEL_KEY = {"clean": None, "gaussian": "sigma", "salt_pepper": "fraction"}
 
 
 def level(spec: dict) -> float:
-    """The corruption strength of a test-set spec (0 for the clean set)."""
+    """The corruption strength of a test-set spec as given (0 for the clean set)."""
     key = LEVEL_KEY[spec["type"]]
     return 0.0 if key is None else float(spec[key])
+
+
+def intensity(spec: dict, std: np.ndarray) -> float:
+    """The strength as a share of the pixel intensity range, comparable across datasets: a
+    Gaussian σ in normalised units is σ·std of the pixels (σ = 1 on digits is 0.376)."""
+    if spec["type"] == "gaussian" and spec.get("units", "normalised") == "normalised":
+        return float(spec["sigma"] * np.mean(std))
+    return level(spec)
+
+
+def sigma_normalised(spec: dict, std: np.ndarray) -> np.ndarray:
+    """The Gaussian σ per channel in normalised units, however the spec states it."""
+    sigma = np.float32(spec["sigma"])
+    if spec.get("units", "normalised") == "intensity":
+        return (sigma / std.astype(np.float32))[None, :, None, None]
+    return sigma
 
 
 def _rng(spec: dict, noise_seed: int) -> np.random.Generator:
@@ -40,7 +56,7 @@ def make(data: dict[str, np.ndarray], spec: dict, noise_seed: int | None) -> np.
     rng = _rng(spec, noise_seed)
     if kind == "gaussian":
         noise = rng.standard_normal(clean.shape, dtype=np.float32)
-        return clean + np.float32(spec["sigma"]) * noise
+        return clean + sigma_normalised(spec, std) * noise
     if kind == "salt_pepper":
         n, _, h, w = clean.shape
         hit = rng.random((n, 1, h, w)) < spec["fraction"]  # same pixel on every channel

@@ -1,9 +1,15 @@
-"""The report's findings, written from summary.csv and comparisons.csv, never by hand.
+"""The report's findings, written from the tables, never by hand.
 
-For each of the study's four questions (accuracy, convergence, generalization, noise
-sensitivity) and each optimizer, the best loss by its seed mean is named and compared with
-every other loss by the paired (by seed) 95 % CI of the difference: "better" only when that
-interval excludes zero, "within seed noise" otherwise.
+It opens with one verdict table: per question (each judged on one common yardstick, see
+``analysis.metrics.PRIMARY``), answer (fixed or tuned learning rates), condition and optimizer,
+the best loss, its margin over the runner-up with the Holm-corrected interval, and whether that
+margin is beyond seed noise. A best loss resting on fewer than 2 paired seeds is "undecided",
+never a winner. Only a loss with a value from every one of its runs is ranked: one whose runs
+diverged, underfit or (convergence) never reached the target is named beside the verdict,
+since ranking it on the seeds that are left would make it win by its failures. The prose then
+says what the table cannot: which runs diverged or underfit, whether the fixed and the tuned
+answers agree, which chosen learning rate sits at the edge of its grid, how many seeds it takes
+to resolve a small difference, and what noise the noise questions measured.
 """
 
 from __future__ import annotations
@@ -12,31 +18,22 @@ import math
 
 import pandas as pd
 
-from ..analysis.metrics import METRICS
+from ..analysis import statistics
+from ..analysis.metrics import METRICS, PRIMARY
 
-QUESTIONS = {
-    "accuracy": [("final_test_acc", "is most accurate"), ("ece", "is best calibrated")],
-    "convergence": [
-        ("epochs_to_converge", "converges in the fewest epochs"),
-        ("test_loss_auc", "has the smallest area under its test loss"),
-    ],
-    "generalization": [("acc_gap", "has the smallest train − test accuracy gap")],
-    "noise": [
-        ("noise_acc_delta", "loses the least accuracy under σ = 1 noise"),
-        ("noisy_mean_acc", "is most accurate over the noisy test sets"),
-    ],
-}
-
-VERDICTS = {
-    "a better": "better beyond seed noise",
-    "b better": "worse beyond seed noise",
-    "within seed noise": "within seed noise",
-    "too few seeds": "not decidable (fewer than 2 paired seeds)",
-}
+#: what a verdict says, from the best loss's side (``comparisons`` orients pairs as a − b)
+BEYOND = "beyond seed noise"
+WITHIN = "within seed noise"
+UNDECIDED = "undecided (fewer than 2 paired seeds)"
+ALONE = "the only loss ranked"
+NONE_RANKED = "no loss ranked"
 
 
 def number(x: float) -> str:
-    """Enough digits to tell values apart: 97.4, 1.70, 0.20, 0.052 (a real minus sign)."""
+    """Enough digits to tell values apart: 97.4, 1.70, 0.20, 0.052 (a real minus sign); a
+    float's rounding residue (below 1e-9) is 0."""
+    if abs(x) < 1e-9:
+        return "0"
     if abs(x) >= 10:
         text = f"{x:.1f}"
     elif abs(x) >= 1:
@@ -54,38 +51,35 @@ def value(metric: str, x: float) -> str:
     return f"{number(x * info.scale)} {info.unit}".rstrip()
 
 
-def seeds(n: float) -> str:
-    return "1 seed" if n == 1 else f"{n:.0f} seeds"
-
-
 def diff_unit(metric: str) -> str:
     unit = METRICS[metric].unit
     return "pp" if unit == "%" else unit
 
 
-def _interval(metric: str, low: float, high: float) -> str:
+def difference(metric: str, x: float) -> str:
+    """A difference of ``metric`` in its display unit, e.g. '0.15 pp' or '−2.3 epochs'."""
+    return f"{number(x * METRICS[metric].scale)} {diff_unit(metric)}".strip()
+
+
+def interval(metric: str, low: float, high: float) -> str:
+    if not (math.isfinite(low) and math.isfinite(high)):
+        return "n/a"
     scale = METRICS[metric].scale
     return f"{number(low * scale)} to {number(high * scale)} {diff_unit(metric)}".strip()
 
 
-def _in(frame: pd.DataFrame, setting: tuple) -> pd.DataFrame:
-    """The rows of one setting: (condition, optimizer, lr)."""
-    condition, optimizer, lr = setting
-    return frame[
-        (frame["condition"] == condition) & (frame["optimizer"] == optimizer) & (frame["lr"] == lr)
+def seeds(n: float) -> str:
+    return "1 seed" if n == 1 else f"{n:.0f} seeds"
+
+
+def pair(comparisons: pd.DataFrame, keys: dict, metric: str, a: str, b: str) -> dict | None:
+    """The comparison a − b in one answer and setting (turned around when stored as b − a)."""
+    rows = comparisons[
+        (comparisons["answer"] == keys["answer"])
+        & (comparisons["condition"] == keys["condition"])
+        & (comparisons["optimizer"] == keys["optimizer"])
+        & (comparisons["metric"] == metric)
     ]
-
-
-def _under(setting: tuple, conditions: int) -> str:
-    """'Under sgd', or 'Under sgd with symmetric_0.4' when the study has several conditions."""
-    condition, optimizer, _ = setting
-    return f"Under {optimizer}" + (f" with {condition}" if conditions > 1 else "")
-
-
-def _pair(comparisons: pd.DataFrame, setting, metric: str, a: str, b: str) -> dict | None:
-    """The comparison a − b (turned around when stored as b − a)."""
-    rows = _in(comparisons, setting)
-    rows = rows[rows["metric"] == metric]
     for first, second, sign in ((a, b, 1), (b, a, -1)):
         row = rows[(rows["loss_a"] == first) & (rows["loss_b"] == second)]
         if not row.empty:
@@ -93,42 +87,92 @@ def _pair(comparisons: pd.DataFrame, setting, metric: str, a: str, b: str) -> di
             low, high = sorted((sign * r["ci_low"], sign * r["ci_high"]))
             flip = {"a better": "b better", "b better": "a better"}
             verdict = r["verdict"] if sign == 1 else flip.get(r["verdict"], r["verdict"])
-            return {"low": low, "high": high, "verdict": verdict}
+            return {
+                "diff": sign * r["mean_diff"],
+                "low": low,
+                "high": high,
+                "p_holm": r["p_holm"],
+                "verdict": verdict,
+                "n": r["n"],
+            }
     return None
 
 
-def ranking(
-    summary: pd.DataFrame,
-    comparisons: pd.DataFrame,
-    setting: tuple[str, str],
-    metric: str,
-    claim: str,
-    conditions: int = 1,
-) -> str | None:
-    """'Under sgd, ce is most accurate (97.3 % ± 0.4, 3 seeds); vs mae: ...' or None.
+def complete(stats: pd.DataFrame) -> pd.Series:
+    """Which summary rows hold a value from every run of their group: the only ones ranked."""
+    return stats["n"].fillna(0).eq(stats["runs"])
 
-    ``setting`` is (condition, optimizer); ``conditions`` how many the study has."""
-    rows = _in(summary, setting)
-    rows = rows[rows["metric"] == metric]
-    rows = rows[rows["mean"].notna()]
-    if rows.empty:
-        return None
-    best = rows.sort_values("mean", ascending=not METRICS[metric].higher_is_better).iloc[0]
-    std = best["std"] * METRICS[metric].scale
-    spread = f" ± {number(std)}" if math.isfinite(std) else ""
-    text = (
-        f"{_under(setting, conditions)}, {best['loss']} {claim} "
-        f"({value(metric, best['mean'])}{spread}, {seeds(best['n'])})"
-    )
-    others = []
-    for other in rows["loss"]:
-        pair = other != best["loss"] and _pair(comparisons, setting, metric, best["loss"], other)
-        if pair:
-            interval = ""
-            if math.isfinite(pair["low"]):
-                interval = f" (paired 95 % CI {_interval(metric, pair['low'], pair['high'])})"
-            others.append(f"vs {other}: {VERDICTS[pair['verdict']]}{interval}")
-    return text + ("; " + "; ".join(others) if others else "") + "."
+
+def left_out(row, metric: str) -> str:
+    """A loss not ranked on ``metric`` (a summary row), with how many runs lack a value, why."""
+    missing = row.runs - row.diverged - row.underfit - (0 if pd.isna(row.n) else row.n)
+    reasons = {
+        "diverged": row.diverged,
+        "underfit": row.underfit,
+        "never reached the target" if metric == "epochs_to_target" else "without a value": missing,
+    }
+    said = ", ".join(f"{count:.0f} {why}" for why, count in reasons.items() if count > 0)
+    return f"{row.loss} ({said} of {row.runs:.0f} runs)"
+
+
+def verdicts(summary: pd.DataFrame, comparisons: pd.DataFrame, judged: pd.DataFrame) -> list:
+    """The verdict table: one row per question, answer, condition and optimizer; ``judged``
+    lists the run groups of each answer (``analysis.selection.answers``)."""
+    judged = judged.drop(columns="dataset")
+    rows = []
+    for question, metric in PRIMARY.items():
+        stats = summary[summary["metric"] == metric].merge(
+            judged, on=["condition", "optimizer", "loss", "lr"]
+        )
+        for (answer, condition, optimizer), group in stats.groupby(
+            ["answer", "condition", "optimizer"], sort=False
+        ):
+            keys = {"answer": answer, "condition": condition, "optimizer": optimizer}
+            ranked = group[complete(group)].sort_values(
+                "mean", ascending=not METRICS[metric].higher_is_better
+            )
+            row = {
+                "question": question,
+                "metric": metric,
+                **keys,
+                "best": "",
+                "lr": math.nan,
+                "value": "",
+                "n": 0,
+                "runner_up": "",
+                "margin": "",
+                "interval": "",
+                "p_holm": math.nan,
+                "verdict": NONE_RANKED,
+                "not_ranked": "; ".join(
+                    left_out(r, metric) for r in group[~complete(group)].itertuples()
+                ),
+            }
+            if ranked.empty:
+                rows.append(row)
+                continue
+            best = ranked.iloc[0]
+            row |= {
+                "best": best["loss"],
+                "lr": best["lr"],
+                "value": value(metric, best["mean"]),
+                "n": int(best["n"]),
+                "verdict": UNDECIDED if best["n"] < 2 else ALONE if len(ranked) == 1 else WITHIN,
+            }
+            if len(ranked) > 1:
+                second = ranked.iloc[1]
+                found = pair(comparisons, keys, metric, best["loss"], second["loss"])
+                row["runner_up"] = second["loss"]
+                if found is not None:
+                    row["margin"] = difference(metric, found["diff"])
+                    row["interval"] = interval(metric, found["low"], found["high"])
+                    row["p_holm"] = found["p_holm"]
+                    if found["verdict"] == "undecided" or best["n"] < 2:
+                        row["verdict"] = UNDECIDED
+                    elif found["verdict"] == "a better":
+                        row["verdict"] = BEYOND
+            rows.append(row)
+    return rows
 
 
 def _group(row, several: bool) -> str:
@@ -136,68 +180,133 @@ def _group(row, several: bool) -> str:
     return (f"{row.condition}/" if several else "") + f"{row.loss}/{row.optimizer}"
 
 
-def _several(frame: pd.DataFrame) -> bool:
-    return frame["condition"].nunique() > 1
-
-
-def _counted(summary: pd.DataFrame, metric: str) -> pd.DataFrame:
-    return summary[summary["metric"] == metric].assign(usable=lambda f: f["runs"] - f["diverged"])
-
-
-def not_converged(summary: pd.DataFrame, threshold: float) -> list[str]:
-    """Groups where some finished runs never settled below the convergence threshold."""
-    rows = _counted(summary, "epochs_to_converge")
-    return [
-        f"{_group(r, _several(summary))}: in {r.usable - r.n:.0f} of {r.usable:.0f} finished "
-        f"runs the test loss still changed by ≥ {threshold * 100:g} % per epoch at the end "
-        f"(not converged)."
-        for r in rows.itertuples()
-        if r.n < r.usable
+def run_problems(runs: pd.DataFrame) -> list[str]:
+    """The runs left out of the statistics, each named with why (seeds of a group together)."""
+    several = runs["condition"].nunique() > 1
+    sentences = [
+        f"{_group(r, several)} lr {r.lr:g} seed {r.seed}: {r.status} after {r.epochs_completed} "
+        f"of {r.epochs_planned} epochs ({r.reason}); its finite epochs are in the curves, and it "
+        f"is left out of the statistics."
+        for r in runs[runs["status"] != "ok"].itertuples()
     ]
+    under = runs[(runs["status"] == "ok") & runs["underfit"].astype(bool)]
+    for keys, group in under.groupby(["condition", "loss", "optimizer", "lr"], sort=False):
+        name = _group(group.iloc[0], several)
+        each = ", ".join(f"{r.seed} ({100 * r.final_train_acc:.1f} %)" for r in group.itertuples())
+        sentences.append(
+            f"{name} lr {keys[3]:g}: underfit in seeds {each} (final training accuracy): they "
+            f"never recognise a class of the clean test set that most runs of their condition "
+            f"recognise. Named, not ranked: they would read as robust to noise and as "
+            f"generalising well."
+        )
+    return sentences or ["Every run finished all its epochs and learned every class."]
 
 
 def overfitting(summary: pd.DataFrame, k: int) -> list[str]:
-    """Groups where the test loss rose over the last ``k`` epochs in some runs."""
-    rows = _counted(summary, "overfitting")
+    """Groups where the test NLL rose over the last ``k`` epochs in some runs."""
+    rows = summary[(summary["metric"] == "overfitting") & (summary["mean"] > 0)]
+    several = summary["condition"].nunique() > 1
     rising = [
-        f"{_group(r, _several(summary))} in {r.mean * r.n:.0f} of {r.n:.0f} runs"
-        for r in rows.itertuples()
-        if r.n > 0 and r.mean > 0
+        f"{_group(r, several)} in {r.mean * r.n:.0f} of {r.n:.0f} runs" for r in rows.itertuples()
     ]
     if not rising:
-        return [f"No finished run's test loss rose over its last {k} epochs (no overfitting flag)."]
+        return [f"No run's test NLL rose over its last {k} epochs (no overfitting flag)."]
     return [
-        f"Test loss rose over the last {k} epochs (overfitting flag): " + "; ".join(rising) + "."
+        f"Test NLL rose over the last {k} epochs (overfitting flag): " + "; ".join(rising) + "."
     ]
 
 
-def diverged(runs: pd.DataFrame) -> list[str]:
-    bad = runs[runs["status"] != "ok"]
+def answers_agree(table: list[dict]) -> list[str]:
+    """Whether the fixed and the tuned learning rates name the same most accurate loss."""
+    best = {
+        (r["answer"], r["condition"], r["optimizer"]): r
+        for r in table
+        if r["question"] == "accuracy"
+    }
+    sentences = []
+    for (answer, condition, optimizer), tuned in best.items():
+        fixed = best.get(("fixed", condition, optimizer))
+        if answer != "tuned" or fixed is None:
+            continue
+        same = "agree" if fixed["best"] == tuned["best"] else "disagree"
+        sentences.append(
+            f"Under {optimizer} ({condition}), the fixed and the tuned learning rates {same} on "
+            f"the most accurate loss: {fixed['best']} at lr {fixed['lr']:g} "
+            f"({fixed['verdict']}) vs {tuned['best']} at its chosen lr {tuned['lr']:g} "
+            f"({tuned['verdict']})."
+        )
+    return sentences
+
+
+def edges(selected: pd.DataFrame) -> list[str]:
+    """Chosen learning rates at the edge of their grid: the best may lie beyond it."""
+    flagged = selected[selected["at_edge"].astype(bool)]
     return [
-        f"{_group(r, _several(runs))} seed {r.seed}: {r.status} after {r.epochs_completed} of "
-        f"{r.epochs_planned} epochs ({r.reason}); its finite epochs are in the curves, and it is "
-        f"left out of the statistics."
-        for r in bad.itertuples()
+        f"{r.loss}/{r.optimizer} ({r.condition}): the chosen lr {r.lr:g} is at the edge of its "
+        f"grid; a rate beyond it may be better."
+        for r in flagged.itertuples()
+    ]
+
+
+def seeds_needed(comparisons: pd.DataFrame, difference: float) -> list[str]:
+    """How many seeds a difference of ``difference`` (accuracy) takes, from the spread of the
+    paired differences of final clean accuracy (the median over the study's pairs)."""
+    acc = comparisons[(comparisons["metric"] == "final_test_acc") & (comparisons["n"] > 1)]
+    if acc.empty:
+        return ["With fewer than 2 paired seeds per pair, no seed-to-seed spread is measured."]
+    spread = acc["std_diff"].median()
+    needed = statistics.seeds_to_resolve(spread, difference)
+    seen = int(acc["n"].max())
+    return [
+        f"Paired seed-to-seed spread of clean accuracy: {100 * spread:.2f} pp (median over "
+        f"{len(acc)} pairs). Resolving a {100 * difference:g} pt difference with a 95 % interval "
+        f"takes about {needed} seeds (this study has {seen}); "
+        + (f"recommended: seeds 0 to {needed - 1}." if needed > seen else "enough.")
+    ]
+
+
+def noise_named(evaluation: pd.DataFrame, noisy: str) -> list[str]:
+    """What the noise questions measured, in both units: normalised and pixel intensity."""
+    rows = evaluation[evaluation["noise"] != "clean"].drop_duplicates("testset")
+    named = [
+        f"{r.testset} ({r.noise} {r.level:g} in normalised units = {r.intensity:.3g} of the pixel "
+        f"intensity range)"
+        if r.noise == "gaussian"
+        else f"{r.testset} ({r.noise} {r.level:g})"
+        for r in rows.itertuples()
+    ]
+    if not named:
+        return []
+    return [
+        f"Noisy test sets: {', '.join(named)}. 'noisy − clean' and 'kept under noise' use "
+        f"{noisy}; 'mean accuracy over the noisy test sets' all of them."
     ]
 
 
 def findings(
-    summary: pd.DataFrame, comparisons: pd.DataFrame, runs: pd.DataFrame, threshold: float, k: int
-) -> dict[str, list[str]]:
-    """Sentences per question (accuracy, convergence, generalization, noise) and for runs."""
-    keys = (runs["condition"], runs["optimizer"], runs["lr"])
-    settings = list(dict.fromkeys(zip(*keys, strict=True)))
-    conditions = runs["condition"].nunique()
-    out = {
-        question: [
-            sentence
-            for metric, claim in claims
-            for setting in settings
-            if (sentence := ranking(summary, comparisons, setting, metric, claim, conditions))
-        ]
-        for question, claims in QUESTIONS.items()
+    summary: pd.DataFrame,
+    comparisons: pd.DataFrame,
+    runs: pd.DataFrame,
+    selected: pd.DataFrame,
+    judged: pd.DataFrame,
+    evaluation_levels: pd.DataFrame,
+    *,
+    noisy: str,
+    k: int,
+    difference: float,
+) -> dict:
+    """The verdict table and the prose, by section (``judged``: see :func:`verdicts`)."""
+    table = verdicts(summary, comparisons, judged)
+    return {
+        "table": table,
+        "runs": run_problems(runs),
+        "statistics": [
+            "Within each question the pairs of losses are one family, corrected with Holm's "
+            "step-down method; an interval is at the level Holm tests its pair at, and a loss is "
+            "better only when the corrected p-value is below 0.05.",
+            *seeds_needed(comparisons, difference),
+        ],
+        "learning_rates": answers_agree(table) + edges(selected),
+        "generalization": overfitting(summary, k),
+        "noise": noise_named(evaluation_levels, noisy),
     }
-    out["convergence"] += not_converged(summary, threshold)
-    out["generalization"] += overfitting(summary, k)
-    out["runs"] = diverged(runs) or ["Every run finished all its epochs; none diverged."]
-    return out

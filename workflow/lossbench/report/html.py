@@ -18,10 +18,18 @@ import jinja2
 import pandas as pd
 import yaml
 
-from ..analysis.metrics import KEY_METRICS, METRICS
-from . import compute_cost, findings
+from ..analysis import selection
+from ..analysis.metrics import GROUP_KEYS, KEY_METRICS, METRICS
+from . import compute_cost, findings, which_loss_when
 
 PACKAGES = ["torch", "torchvision", "snakemake", "pandas", "numpy", "scipy", "matplotlib"]
+
+#: the figures across conditions, by the report section that shows them
+STUDY_SECTIONS = {
+    "when": ["best_loss_by_condition", "accuracy_vs_label_noise", "memorisation"]
+    + ["accuracy_vs_imbalance"],
+    "learning_rates": ["lr_sensitivity"],
+}
 
 #: the four questions, each with the figures that answer it, in report order
 SECTIONS = {
@@ -64,7 +72,7 @@ def environment() -> dict:
 def cell(row: pd.Series | None, metric: str) -> dict:
     """A summary cell: 'mean ± sd' and its 95 % CI as a tooltip."""
     if row is None or not math.isfinite(row["mean"]):
-        return {"text": "–", "title": "no finished run has this metric"}
+        return {"text": "–", "title": "no usable run has this metric"}
     scale = METRICS[metric].scale
     text = findings.number(row["mean"] * scale)
     if math.isfinite(row["std"]):
@@ -75,26 +83,29 @@ def cell(row: pd.Series | None, metric: str) -> dict:
     return {"text": text, "title": title}
 
 
-def summary_rows(summary: pd.DataFrame, runs: pd.DataFrame) -> list[dict]:
-    """One row per condition x loss x optimizer x lr, in config order, with the key metrics."""
+def summary_rows(summary: pd.DataFrame, runs: pd.DataFrame, judged: pd.DataFrame) -> list[dict]:
+    """One row per condition x loss x optimizer x lr an answer judges (``judged``: its
+    groups and answers), in config order, with the key metrics."""
     indexed = summary.set_index(["condition", "loss", "optimizer", "lr", "metric"])
+    answers = judged.groupby(GROUP_KEYS)["answer"].agg(lambda a: " & ".join(sorted(set(a))))
     rows = []
-    for (condition, loss, optimizer, lr), group in runs.groupby(
-        ["condition", "loss", "optimizer", "lr"], sort=False
-    ):
+    for (condition, loss, optimizer, lr), group in runs.merge(
+        judged[GROUP_KEYS].drop_duplicates(), on=GROUP_KEYS
+    ).groupby(["condition", "loss", "optimizer", "lr"], sort=False):
         cells = []
         for metric in KEY_METRICS:
             key = (condition, loss, optimizer, lr, metric)
             cells.append(cell(indexed.loc[key] if key in indexed.index else None, metric))
-        diverged = int((group["status"] == "diverged").sum())
         rows.append(
             {
                 "condition": condition,
                 "loss": loss,
                 "optimizer": optimizer,
                 "lr": lr,
+                "answer": answers[(group["dataset"].iloc[0], condition, loss, optimizer, lr)],
                 "runs": len(group),
-                "diverged": diverged,
+                "diverged": int((group["status"] == "diverged").sum()),
+                "underfit": int(((group["status"] == "ok") & group["underfit"]).sum()),
                 "cells": cells,
             }
         )
@@ -103,6 +114,12 @@ def summary_rows(summary: pd.DataFrame, runs: pd.DataFrame) -> list[dict]:
 
 def data_uri(path: str | Path) -> str:
     return "data:image/png;base64," + base64.b64encode(Path(path).read_bytes()).decode()
+
+
+def figure_items(names: list[str], files: dict[str, str], captions: dict[str, str]) -> list:
+    return [
+        {"name": n, "src": data_uri(files[n]), "caption": captions[n]} for n in names if n in files
+    ]
 
 
 def figure_sections(figures: dict[str, str], captions: dict[str, str]) -> list[dict]:
@@ -116,11 +133,21 @@ def figure_sections(figures: dict[str, str], captions: dict[str, str]) -> list[d
     if rest:
         sections.append({"key": "other", "title": "Other figures", "figures": rest})
     for section in sections:
-        section["figures"] = [
-            {"name": n, "src": data_uri(figures[n]), "caption": captions[n]}
-            for n in section["figures"]
-        ]
+        section["figures"] = figure_items(section["figures"], figures, captions)
     return sections
+
+
+def differences(comparisons: pd.DataFrame) -> list[dict]:
+    """The paired differences beyond seed noise, each in its metric's display unit."""
+    beyond = comparisons[comparisons["verdict"].isin(["a better", "b better"])]
+    return [
+        r._asdict()
+        | {
+            "difference": findings.difference(r.metric, r.mean_diff),
+            "interval": findings.interval(r.metric, r.ci_low, r.ci_high),
+        }
+        for r in beyond.itertuples(index=False)
+    ]
 
 
 def cost_summary(bench: pd.DataFrame) -> dict:
@@ -140,17 +167,30 @@ def render(
     dataset: str,
     config: dict,
     template: str | Path,
-    summary: pd.DataFrame,
-    comparisons: pd.DataFrame,
-    runs: pd.DataFrame,
+    tables: dict[str, pd.DataFrame],
     bench: pd.DataFrame,
     figures: dict[str, dict[str, str]],
+    study_figures: dict[str, str],
     captions: dict[str, str],
+    fixed: dict[str, float | None],
 ) -> str:
-    """The report as one HTML string; ``figures`` maps each condition to its figures' files."""
+    """The report as one HTML string. ``tables``: summary, selected_lr, comparisons, runs and
+    evaluation; ``figures`` maps each condition to its figures' files, ``study_figures`` the
+    figures across conditions; ``fixed`` each optimizer's fixed learning rate."""
+    summary, comparisons, runs = tables["summary"], tables["comparisons"], tables["runs"]
+    selected = tables["selected_lr"]
     analysis = config["analysis"]
+    judged = selection.answers(runs, selected, fixed)
     found = findings.findings(
-        summary, comparisons, runs, analysis["convergence_threshold"], analysis["slope_epochs"]
+        summary,
+        comparisons,
+        runs,
+        selected,
+        judged,
+        tables["evaluation"],
+        noisy=config["history_testset"],
+        k=analysis["slope_epochs"],
+        difference=analysis["resolve"],
     )
     env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
     page = env.from_string(Path(template).read_text())
@@ -162,11 +202,17 @@ def render(
         cost=cost_summary(bench),
         runs=runs,
         findings=found,
+        when=which_loss_when.sentences(summary, comparisons, judged),
+        study_sections={
+            key: figure_items(names, study_figures, captions)
+            for key, names in STUDY_SECTIONS.items()
+        },
+        selected=selected,
         conditions=[
             {"name": condition, "sections": figure_sections(of_condition, captions)}
             for condition, of_condition in figures.items()
         ],
         summary_columns=[METRICS[m] for m in KEY_METRICS],
-        summary_rows=summary_rows(summary, runs),
-        comparisons=comparisons[comparisons["verdict"].isin(["a better", "b better"])],
+        summary_rows=summary_rows(summary, runs, judged),
+        differences=differences(comparisons),
     )

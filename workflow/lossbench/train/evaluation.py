@@ -114,7 +114,7 @@ def score_runs(
     ``condition_files`` (each run's training condition) give the class counts of a loss with
     ``alpha: balanced``.
     """
-    shape_of = arrays.load(data, ("test_x", "classes"))
+    shape_of = arrays.load(data, ("test_x", "classes", "std"))
     shape, classes = shape_of["test_x"].shape[1:], int(shape_of["classes"].size)
     scorers = []  # (model, its loss function) per run
     conditions_of = condition_files or [None] * len(runs)
@@ -129,10 +129,15 @@ def score_runs(
     for name, (spec, path) in testset_files.items():
         test = arrays.load(path, ("x", "y"))
         x, y = (torch.from_numpy(test[k]).to(device) for k in ("x", "y"))
-        level = testsets.level(spec)
+        noise = {
+            "testset": name,
+            "noise": spec["type"],
+            "level": testsets.level(spec),
+            "intensity": testsets.intensity(spec, shape_of["std"]),
+        }
         for (model, loss_fn), (metric_rows, bin_rows) in zip(scorers, scores, strict=True):
             metrics, bins = evaluate(model, loss_fn, x, y)
-            metric_rows.append({"testset": name, "noise": spec["type"], "level": level, **metrics})
+            metric_rows.append({**noise, **metrics})
             bin_rows += [
                 {"testset": name, **dict(zip(bins, values, strict=True))}
                 for values in zip(*bins.values(), strict=True)

@@ -88,6 +88,23 @@ def _save_checkpoint(path: Path, state: dict) -> None:
         torch.save(state, tmp)
 
 
+def final_scores(logits: torch.Tensor, train_y, true_y, loss_fn) -> dict:
+    """A run's final weights scored on the whole training set (``logits``): with the labels
+    it trained on (accuracy, own loss, NLL) and with the true labels (accuracy and NLL: the
+    train side of a generalization gap, which corrupted labels would otherwise confound with
+    memorisation). The history's train columns are running averages over an epoch's
+    changing weights."""
+    loss, acc, nll = split_scores(logits, train_y, loss_fn).tolist()
+    _, true_acc, true_nll = split_scores(logits, true_y, loss_fn).tolist()
+    return {
+        "train_loss": loss,
+        "train_acc": acc,
+        "train_nll": nll,
+        "true_acc": true_acc,
+        "true_nll": true_nll,
+    }
+
+
 def _phase_at(epoch: int, plan: list[dict]) -> int:
     """Index of the phase that trains 1-based ``epoch``."""
     end = 0
@@ -176,9 +193,10 @@ def train_pack(
     train_x = tensor(data["train_x"][condition["indices"]])
     centre, scale = (tensor(v)[None, :, None, None] for v in (mean, std))
     train_y = tensor(labels, torch.long)
+    true_y = tensor(condition["true"], torch.long)
     corrupted = tensor(np.flatnonzero(condition["corrupted"]))
     corrupted_labels = train_y[corrupted]
-    corrupted_true = tensor(condition["true"], torch.long)[corrupted]
+    corrupted_true = true_y[corrupted]
     val_x = tensor(normalise(data["val_x"][condition["val_indices"]], mean, std))
     val_y = tensor(condition["val_labels"], torch.long)
     test_x = tensor(normalise(data["test_x"], mean, std))
@@ -243,7 +261,7 @@ def train_pack(
             [split_scores(z, y, s.loss_fn) for s, z in zip(members, pack.logits(x), strict=True)]
             for x, y in ((val_x, val_y), (test_x, test_y), (noisy, test_y))
         ]
-        fitted = _corrupted_fit(
+        fitted = corrupted_fit(
             pack.logits(corrupted, normalised) if len(corrupted) else [None] * runs_here,
             (corrupted_labels, corrupted_true),
             device,
@@ -281,6 +299,12 @@ def train_pack(
                         "history": state.history,
                     },
                 )
+    trained = [s for s in progress if s.history]  # one diverged in its first epoch: none
+    if trained:
+        everything = torch.arange(n, device=device)
+        final = Pack(model, [s.good for s in trained], device, batched)
+        for state, logits in zip(trained, final.logits(everything, normalised), strict=True):
+            state.status["final"] = final_scores(logits, train_y, true_y, state.loss_fn)
     outcomes = []
     for state in progress:
         state.status["epochs_completed"] = len(state.history)
@@ -288,7 +312,7 @@ def train_pack(
     return outcomes
 
 
-def _corrupted_fit(logits: list, labels: tuple, device: torch.device) -> list[torch.Tensor]:
+def corrupted_fit(logits: list, labels: tuple, device: torch.device) -> list[torch.Tensor]:
     """Per run, the fractions of the corrupted training examples that it predicts as each of
     ``labels`` (the corrupted label, the true one); NaN when nothing is corrupted (the history
     then leaves them empty)."""

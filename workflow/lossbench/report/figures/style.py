@@ -1,10 +1,12 @@
 """What every figure shares, so a loss or an optimizer looks the same in all of them.
 
 One colour per loss and one line style (and marker) per optimizer, in the order of the study's
-config (the order of ``runs.csv``); curves are the mean over seeds with a shaded t-based 95 %
-confidence band; diverged runs are marked where they stopped; a change of optimizer phase
-within a run is a vertical line. :func:`curve_grid` lays out the curve figures, one row per
-plotted series and one column for all optimizers or one per optimizer.
+config (the order of ``runs.csv``); curves are the mean over seeds with a shaded band from the
+seeds' minimum to their maximum (always inside a metric's range, unlike a t interval of 3
+seeds: no accuracy band above 100 %); runs the statistics leave out (diverged, underfit) are
+marked where they stopped; a change of
+optimizer phase within a run is a vertical line. :func:`curve_grid` lays out the curve
+figures, one row per plotted series and one column for all optimizers or one per optimizer.
 """
 
 from __future__ import annotations
@@ -17,12 +19,11 @@ import matplotlib
 matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
 
-from ...analysis.metrics import t_quantile, wide_history  # noqa: E402
+from ...analysis.metrics import wide_history  # noqa: E402
 from ...plumbing.atomic import atomic_path  # noqa: E402
 
 LINESTYLES = ["-", "--", ":", "-."]
@@ -89,30 +90,30 @@ def subplots(rows: int, cols: int, legend: bool = True, **kwargs):
 
 
 def mean_band(frame: pd.DataFrame, x: str, y: str) -> pd.DataFrame:
-    """Mean of ``y`` per ``x`` over seeds with its 95 % CI (no band where one seed is left)."""
+    """Mean of ``y`` per ``x`` over seeds, and the seeds' minimum and maximum."""
     grouped = frame.dropna(subset=[y]).groupby(x)[y]
-    out = grouped.agg(["mean", "std", "count"]).reset_index()
-    half = t_quantile(out["count"] - 1) * out["std"] / np.sqrt(out["count"])
-    out["low"], out["high"] = out["mean"] - half, out["mean"] + half
-    return out
+    out = grouped.agg(["mean", "min", "max"]).reset_index()
+    return out.rename(columns={"min": "low", "max": "high"})
 
 
 def band(ax, frame: pd.DataFrame, x: str, y: str, color, linestyle: str, faint=False) -> None:
-    """Draw the mean over seeds as a line and its 95 % CI as a shaded band."""
+    """Draw the mean over seeds as a line and the seeds' min-max as a shaded band."""
     line = mean_band(frame, x, y)
     alpha = 0.45 if faint else 1.0
     ax.plot(line[x], line["mean"], color=color, ls=linestyle, lw=1.0 if faint else 1.8, alpha=alpha)
     ax.fill_between(line[x], line["low"], line["high"], color=color, alpha=0.18 * alpha, lw=0)
 
 
-def mark_diverged(ax, frame: pd.DataFrame, diverged: set, x: str, y: str, color) -> bool:
-    """An x at the last finite point of every diverged run; True when there was one."""
-    marked = False
+def mark_left_out(ax, frame: pd.DataFrame, flags: dict, x: str, y: str, color) -> set[str]:
+    """A mark at the last finite point of every run the statistics leave out (``flags``:
+    :func:`left_out`); returns the kinds marked."""
+    marked = set()
     for keys, run in frame.groupby(["loss", "optimizer", "seed"]):
-        if keys in diverged and run[y].notna().any():
+        flag = flags.get(keys)
+        if flag and run[y].notna().any():
             last = run.dropna(subset=[y]).iloc[-1]
-            ax.plot(last[x], last[y], "x", color=color, ms=9, mew=2.2, zorder=5)
-            marked = True
+            ax.plot(last[x], last[y], color=color, ls="", zorder=5, **FLAGS[flag])
+            marked.add(flag)
     return marked
 
 
@@ -135,14 +136,36 @@ def phase_lines(ax, frame: pd.DataFrame, linestyle: str) -> None:
         )
 
 
-def diverged_runs(runs: pd.DataFrame) -> set:
-    bad = runs[runs["status"] == "diverged"]
-    return set(zip(bad["loss"], bad["optimizer"], bad["seed"], strict=True))
+#: how the figures mark a run the statistics leave out, and the legend's words for it
+FLAGS = {
+    "diverged": {"marker": "x", "ms": 9, "mew": 2.2},
+    "underfit": {"marker": "o", "mfc": "none", "ms": 7, "mew": 1.6},
+}
+FLAG_LABELS = {
+    "diverged": "diverged run (last finite epoch)",
+    "underfit": "underfit run (a class never recognised)",
+}
 
 
-DIVERGED_HANDLE = Line2D(
-    [], [], marker="x", ls="", color="0.2", mew=2, label="diverged run (last finite epoch)"
-)
+def left_out(runs: pd.DataFrame) -> dict[tuple, str]:
+    """(loss, optimizer, seed) -> 'diverged' or 'underfit' for every run the statistics leave
+    out (see ``analysis.summary.usable``); drawn, marked, never part of a band."""
+    flags = {}
+    for r in runs.itertuples():
+        if r.status == "diverged":
+            flags[r.loss, r.optimizer, r.seed] = "diverged"
+        elif bool(r.underfit):
+            flags[r.loss, r.optimizer, r.seed] = "underfit"
+    return flags
+
+
+def flag_handles(marked: set[str]) -> list[Line2D]:
+    """Legend entries for the kinds of left-out runs a figure marks."""
+    return [
+        Line2D([], [], ls="", color="0.2", label=FLAG_LABELS[flag], **FLAGS[flag])
+        for flag in FLAGS
+        if flag in marked
+    ]
 
 
 @dataclass(frozen=True)
@@ -158,10 +181,10 @@ class Series:
 def curve_grid(wide: pd.DataFrame, runs: pd.DataFrame, rows: list[Series], by_optimizer: bool):
     """Curves over epochs: one row per series; one column, or one per optimizer."""
     look = Look.of(runs)
-    diverged = diverged_runs(runs)
+    flags = left_out(runs)
     columns = [[o] for o in look.optimizers] if by_optimizer else [look.optimizers]
     fig, axes = subplots(len(rows), len(columns), sharex=True, sharey="row")
-    any_diverged = False
+    marked = set()
     for row, series in enumerate(rows):
         for col, optimizers in enumerate(columns):
             ax = axes[row][col]
@@ -171,7 +194,7 @@ def curve_grid(wide: pd.DataFrame, runs: pd.DataFrame, rows: list[Series], by_op
                     data = runs_of.assign(value=runs_of[series.column] * series.scale)
                     style = (look.color(loss), look.linestyle(optimizer))
                     band(ax, data, "epoch", "value", *style)
-                    any_diverged |= mark_diverged(ax, data, diverged, "epoch", "value", style[0])
+                    marked |= mark_left_out(ax, data, flags, "epoch", "value", style[0])
                 phase_lines(ax, wide[wide["optimizer"] == optimizer], look.linestyle(optimizer))
             if series.symlog:
                 ax.set_yscale("symlog", linthresh=10)
@@ -182,7 +205,7 @@ def curve_grid(wide: pd.DataFrame, runs: pd.DataFrame, rows: list[Series], by_op
                 ax.set_ylabel(series.ylabel)
             if row == len(rows) - 1:
                 ax.set_xlabel("epoch")
-    look.legend(fig, optimizers=not by_optimizer, extra=[DIVERGED_HANDLE] if any_diverged else None)
+    look.legend(fig, optimizers=not by_optimizer, extra=flag_handles(marked))
     return fig
 
 
@@ -193,18 +216,20 @@ def save(fig, path: str | PathLike) -> None:
     plt.close(fig)
 
 
-def difference_grid(tables, minuend: str, subtrahend: str, what: str, by_optimizer: bool):
-    """Curves of ``minuend`` − ``subtrahend`` accuracy and loss per epoch (e.g. noisy − test).
+def difference_grid(
+    tables, minuend: str, subtrahend: str, what: str, by_optimizer: bool, nll: bool = True
+):
+    """Curves of ``minuend`` − ``subtrahend`` accuracy and NLL per epoch (e.g. noisy − test):
+    common yardsticks, so the losses' curves in one panel compare like with like (each loss's
+    own loss would not: MAE lives in [0, 2], focal shrinks its confident terms).
 
-    ``what`` names the difference on the axes, e.g. "noisy − clean".
+    ``what`` names the difference on the axes, e.g. "noisy − clean"; ``nll``: a row for the
+    NLL too (the history has none for training).
     """
     wide = wide_history(tables["history"])
-    wide = wide.assign(
-        acc_delta=wide[f"{minuend}_acc"] - wide[f"{subtrahend}_acc"],
-        loss_delta=wide[f"{minuend}_loss"] - wide[f"{subtrahend}_loss"],
-    )
-    rows = [
-        Series("acc_delta", f"{what} accuracy (pp)", 100.0),
-        Series("loss_delta", f"{what} loss (own loss)"),
-    ]
+    wide = wide.assign(acc_delta=wide[f"{minuend}_acc"] - wide[f"{subtrahend}_acc"])
+    rows = [Series("acc_delta", f"{what} accuracy (pp)", 100.0)]
+    if nll:
+        wide = wide.assign(nll_delta=wide[f"{minuend}_nll"] - wide[f"{subtrahend}_nll"])
+        rows.append(Series("nll_delta", f"{what} NLL (nats)"))
     return curve_grid(wide, tables["runs"], rows, by_optimizer)

@@ -3,24 +3,24 @@
 from matplotlib.lines import Line2D
 
 from ...analysis.metrics import wide_history
-from .style import DIVERGED_HANDLE, Look, band, diverged_runs, mark_diverged, phase_lines, subplots
+from .style import Look, band, flag_handles, left_out, mark_left_out, phase_lines, subplots
 
 
 def draw(tables):
     wide, runs = wide_history(tables["history"]), tables["runs"]
-    look, diverged = Look.of(runs), diverged_runs(runs)
+    look, flags = Look.of(runs), left_out(runs)
     cols = min(len(look.losses), 2)
     fig, axes = subplots(-(-len(look.losses) // cols), cols, sharex=True)
     for ax in axes.flat[len(look.losses) :]:
         ax.set_visible(False)
-    marked = False
+    marked = set()
     for i, (ax, loss) in enumerate(zip(axes.flat, look.losses, strict=False)):
         for optimizer in look.optimizers:
             data = wide[(wide["loss"] == loss) & (wide["optimizer"] == optimizer)]
             color, linestyle = look.color(loss), look.linestyle(optimizer)
             band(ax, data, "epoch", "train_loss", color, linestyle, faint=True)
             band(ax, data, "epoch", "test_loss", color, linestyle)
-            marked |= mark_diverged(ax, data, diverged, "epoch", "test_loss", color)
+            marked |= mark_left_out(ax, data, flags, "epoch", "test_loss", color)
             phase_lines(ax, data, linestyle)
         ax.set_title(loss)
         if i + cols >= len(look.losses):  # the lowest panel of its column
@@ -31,5 +31,5 @@ def draw(tables):
         Line2D([], [], color="0.3", lw=1.0, alpha=0.45, label="train"),
         Line2D([], [], color="0.3", lw=1.8, label="test"),
     ]
-    look.legend(fig, extra=splits + ([DIVERGED_HANDLE] if marked else []))
+    look.legend(fig, extra=splits + flag_handles(marked))
     return fig
