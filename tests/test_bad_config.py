@@ -155,6 +155,10 @@ CASES = [
     ("unknown device", {"device": "tpu"}, ["device = 'tpu'", "auto, cpu, cuda"]),
     ("zero threads", {"threads": 0}, ["threads", "0", ">= 1"]),
     ("empty data root", {"data": {"root": ""}}, ["data.root = ''", "at least 1 character"]),
+    ("zero pack", {"pack": 0}, ["pack", "0", ">= 1"]),
+    ("negative pack", {"pack": -4}, ["pack", "-4", ">= 1"]),
+    ("pack as a float", {"pack": 2.5}, ["pack", "2.5", "type integer"]),
+    ("pack as text", {"pack": "all"}, ["pack", "all", "type integer"]),
     (
         "unknown model type",
         {"model": {"default": {"type": "resnet"}}},
@@ -281,7 +285,8 @@ CASES = [
 
 
 #: one case per kind of check: schema enum, type, bound, name pattern, unknown key, repeated
-#: YAML key, cross-key rule, offline files, a condition's rule that needs the dataset
+#: YAML key, cross-key rule, offline files, a condition's rule that needs the dataset; and a bad
+#: `pack`, which shapes the train rules
 THROUGH_SNAKEMAKE = [
     "unknown loss type",
     "seed is a float",
@@ -292,6 +297,7 @@ THROUGH_SNAKEMAKE = [
     "alpha of wrong length",
     "missing offline dataset",
     "seed typed as no number",
+    "zero pack",
     "imbalance that empties a class",
 ]
 

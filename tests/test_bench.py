@@ -20,7 +20,8 @@ KEYS = {"homework_s_per_epoch", "lossbench_s_per_epoch", "speedup", "gflops", "f
 @pytest.fixture(scope="module")
 def result(tmp_path_factory):
     path = tmp_path_factory.mktemp("bench") / "bench.json"
-    options = "--quick --threads 1 --train 2048 --test 1024 --repeats 3 --profile --json".split()
+    options = "--quick --threads 1 --train 2048 --test 1024 --repeats 3 --profile --packs 1,3"
+    options = [*options.split(), "--json"]
     printed = bench.main([*options, str(path)])
     written = json.loads(path.read_text())
     assert written == printed
@@ -31,7 +32,9 @@ def test_json_has_every_figure_of_the_issue(result):
     assert {"mlp", "cnn", "gemm_peak_gflops"} <= set(result)
     for model in ("mlp", "cnn"):
         assert KEYS <= set(result[model])
-        figures = {k: v for k, v in result[model].items() if k not in ("profile", "spread")}
+        figures = {
+            k: v for k, v in result[model].items() if k not in ("profile", "spread", "packs")
+        }
         assert all(math.isfinite(v) and v > 0 for v in figures.values())
     assert (result["threads"], result["epochs"], result["n_train"]) == (1, 1, 512)
     assert result["device"] == "cpu"
@@ -48,6 +51,25 @@ def test_figures_are_consistent(result):
             assert low <= r[key] <= high, key
         assert r["gflops"] == pytest.approx(r["gflop_per_epoch"] / r["lossbench_s_per_epoch"])
         assert r["fraction_of_peak"] == pytest.approx(r["gflops"] / peak)
+
+
+def test_packs_have_their_figures(result):
+    """Per model and pack size: seconds per run-epoch (median inside its spread), the speedup
+    over a pack of 1, and GFLOP/s and fraction of peak from the same seconds."""
+    peak = result["gemm_peak_gflops"]
+    for model in ("mlp", "cnn"):
+        packs = result[model]["packs"]
+        assert list(packs) == ["1", "3"]
+        for r in packs.values():
+            for key in ("s_per_run_epoch", "speedup"):
+                low, high = r["spread"][key]
+                assert 0 < low <= r[key] <= high, key
+            assert r["gflops"] == pytest.approx(
+                result[model]["gflop_per_epoch"] / r["s_per_run_epoch"]
+            )
+            assert r["fraction_of_peak"] == pytest.approx(r["gflops"] / peak)
+            assert "gpu_busy" not in r  # on CUDA only
+        assert packs["1"]["spread"]["speedup"] == [1.0, 1.0]
 
 
 def test_the_flop_count_is_the_mlps_arithmetic(result):

@@ -19,14 +19,16 @@ import pytest
 
 from conftest import TINY_CONFIG, snakemake, write_config
 
+#: two seeds in one pack (the default `pack`): a damaged file of one run retrains the pack
 CONFIG = {
     **TINY_CONFIG,
     "losses": {"ce": {"type": "cross_entropy"}},
     "optimizers": {"adam": {"type": "adam"}},
+    "seeds": [0, 1],
     "testsets": {"clean": {"type": "clean"}, "gaussian": {"type": "gaussian", "sigma": 1.0}},
 }
 RUN = "results/digits/runs/clean/ce/adam/lr0.001/seed0"
-TRAIN_LOG = "results/digits/logs/train/clean/ce/adam/lr0.001/seed0.log"
+TRAIN_LOG = "results/digits/logs/train/clean/adam/lr0.001/ce/seed0..1.log"
 TABLES = "results/digits/tables"
 
 
@@ -129,15 +131,20 @@ def test_damaged_checkpoint_is_discarded_and_training_restarts(built, workdir):
     checkpoint = workdir / RUN / "checkpoint.pt"
     checkpoint.write_bytes(corrupted((workdir / RUN / "weights.pt").read_bytes()))
     snakemake(
-        workdir, f"{RUN}/history.csv", "--forcerun", "train", configfile=workdir / "config.yaml"
+        workdir,
+        f"{RUN}/history.csv",
+        "--forcerun",
+        "train_pack_0",
+        configfile=workdir / "config.yaml",
     )
     log = (workdir / TRAIN_LOG).read_text()
     assert f"warning: checkpoint '{RUN}/checkpoint.pt' is damaged" in log
     assert "training from scratch" in log
     assert "resuming" not in log
     assert not checkpoint.exists()
-    for name in ("history.csv", "weights.pt"):
-        assert (workdir / RUN / name).read_bytes() == (built / RUN / name).read_bytes(), name
+    for run in (RUN, RUN.replace("seed0", "seed1")):
+        for name in ("history.csv", "weights.pt"):
+            assert (workdir / run / name).read_bytes() == (built / run / name).read_bytes(), name
 
 
 def test_weights_of_another_architecture_are_named_with_the_fix(tmp_path):

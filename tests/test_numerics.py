@@ -72,11 +72,13 @@ def test_machine_mode_reports_the_cpus_own_paths():
 
 def test_no_training_op_is_mkls_vector_square_root():
     """torch.sqrt on the CPU is MKL's, which rounds differently on Intel and AMD CPUs: no loss,
-    optimizer or evaluation step of the study may call it (a dispatch mode lists every op)."""
+    optimizer or evaluation step of the study, nor an epoch of a pack, may call it (a dispatch
+    mode lists every op)."""
     import torch
     from torch.utils._python_dispatch import TorchDispatchMode
 
-    from lossbench.train import evaluation, losses, models, optim
+    from lossbench.data import datasets
+    from lossbench.train import evaluation, loop, losses, models, optim
 
     class Ops(TorchDispatchMode):
         seen: set = set()
@@ -98,5 +100,18 @@ def test_no_training_op_is_mkls_vector_square_root():
                 optimizer.step()
                 optimizer.zero_grad()
                 evaluation.evaluate(model, losses.build(spec), x, y)
+        data = datasets.load("digits")
+        for kind in ("sgd", "adam"):
+            loop.train_pack(
+                [loop.Run(spec, seed) for spec in specs for seed in (0, 1)],
+                data=data,
+                noisy_x=data["test_x"].astype("float32"),
+                model_spec={"type": "cnn", "channels": [2], "hidden": 8},
+                phases=[{"type": kind, "lr": 0.1, "momentum": 0.9, "epochs": 1}],
+                batch_size=256,
+                device=torch.device("cpu"),
+                log=lambda _: None,
+            )
     assert "_fused_adam_" in ops.seen and "pow" in ops.seen  # the ops were seen at all
+    assert {"convolution", "max_pool2d_with_indices"} <= ops.seen  # and the pack's
     assert not {"sqrt", "sqrt_"} & ops.seen

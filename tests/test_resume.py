@@ -1,8 +1,10 @@
-"""A training job killed with SIGKILL resumes from its checkpoint to byte-identical results.
+"""A training job killed with SIGKILL resumes from its checkpoints to byte-identical results.
 
 The kill is real: Snakemake and its job die together (the whole process group), as when a
 node fails or a batch system kills the allocation. The rerun must continue from the last
-complete epoch and end with the very bytes of a run that was never interrupted.
+complete epoch and end with the very bytes of a run that was never interrupted: for one run
+alone (`pack: 1`) and for a pack of two, whose runs checkpoint one after the other (the kill
+may fall between them, and they resume an epoch apart).
 """
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ import re
 import signal
 import subprocess
 import time
+
+import pytest
 
 from conftest import SNAKEMAKE_ENV, TINY_CONFIG, snakemake, snakemake_command, write_config
 
@@ -23,19 +27,34 @@ CONFIG = {
     "optimizers": {"adam": {"type": "adam"}},
     "epochs": 30,
     "batch_size": 4,
+    "pack": 1,
 }
 RUN = "results/digits/runs/clean/ce/adam/lr0.001/seed0"
 LOG = "results/digits/logs/train/clean/ce/adam/lr0.001/seed0.log"
 OUTPUTS = ("history.csv", "weights.pt", "status.json")
+#: (config, the job's log, its runs, each run's prefix in the log)
+CASES = {
+    "alone": (CONFIG, LOG, [RUN], [""]),
+    "pack": (
+        {**CONFIG, "seeds": [0, 1], "pack": 2},
+        "results/digits/logs/train/clean/adam/lr0.001/ce/seed0..1.log",
+        [RUN, RUN.replace("seed0", "seed1")],
+        ["clean/ce/adam/lr0.001/seed0: ", "clean/ce/adam/lr0.001/seed1: "],
+    ),
+}
 
 
-def _epoch_lines(log) -> int:
-    return len(re.findall(r"^epoch \d+/30 ", log.read_text(), re.MULTILINE)) if log.exists() else 0
+def _epoch_lines(log, prefix: str | None = None) -> int:
+    """Epoch lines in a train log: of the run with ``prefix``, or of every run (None)."""
+    if not log.exists():
+        return 0
+    run = r"(?:\S+: )?" if prefix is None else re.escape(prefix)
+    return len(re.findall(rf"^{run}epoch \d+/30 ", log.read_text(), re.MULTILINE))
 
 
-def _kill_after_epochs(workdir, epochs: int, timeout: float = 300) -> int:
+def _kill_after_epochs(workdir, epochs: int, target: str, log: str, timeout: float = 300) -> int:
     """Start the train job, SIGKILL Snakemake's process group after ``epochs`` epochs logged."""
-    command = snakemake_command(workdir, f"{RUN}/history.csv", configfile=workdir / "config.yaml")
+    command = snakemake_command(workdir, target, configfile=workdir / "config.yaml")
     process = subprocess.Popen(
         command,
         env=SNAKEMAKE_ENV,
@@ -43,7 +62,7 @@ def _kill_after_epochs(workdir, epochs: int, timeout: float = 300) -> int:
         stderr=subprocess.DEVNULL,
         start_new_session=True,
     )
-    log, deadline = workdir / LOG, time.monotonic() + timeout
+    log, deadline = workdir / log, time.monotonic() + timeout
     try:
         while _epoch_lines(log) < epochs:
             assert process.poll() is None, "snakemake ended before the kill"
@@ -55,33 +74,41 @@ def _kill_after_epochs(workdir, epochs: int, timeout: float = 300) -> int:
     return _epoch_lines(log)
 
 
-def test_killed_training_resumes_to_identical_bytes(tmp_path):
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_killed_training_resumes_to_identical_bytes(tmp_path, case):
+    config, log, runs, prefixes = CASES[case]
+    target = f"{runs[-1]}/history.csv"
     killed, uninterrupted = tmp_path / "killed", tmp_path / "uninterrupted"
     for workdir in (killed, uninterrupted):
         workdir.mkdir()
-        write_config(workdir, CONFIG)
+        write_config(workdir, config)
 
-    logged = _kill_after_epochs(killed, epochs=3)
+    _kill_after_epochs(killed, 3 * len(runs), target, log)
     time.sleep(1)
-    assert _epoch_lines(killed / LOG) == logged, "the job outlived the kill"
-    assert 3 <= logged < 30
-    assert (killed / RUN / "checkpoint.pt").exists()
-    assert not any((killed / RUN / name).exists() for name in OUTPUTS)
+    logged = [_epoch_lines(killed / log, prefix) for prefix in prefixes]
+    assert sum(logged) == _epoch_lines(killed / log), "the job outlived the kill"
+    assert all(3 <= n < 30 for n in logged), logged
+    for run in runs:
+        assert (killed / run / "checkpoint.pt").exists()
+        assert not any((killed / run / name).exists() for name in OUTPUTS)
 
     snakemake(killed, "--unlock", configfile=killed / "config.yaml")  # the kill left a lock
-    snakemake(killed, f"{RUN}/history.csv", configfile=killed / "config.yaml")
-    resumed = re.search(r"^resuming from epoch (\d+)$", (killed / LOG).read_text(), re.MULTILINE)
-    assert resumed, (killed / LOG).read_text()
-    # the checkpoint is written right after an epoch's log line: the kill may fall in between
-    assert logged - 1 <= int(resumed[1]) <= logged
-    print(f"killed after {logged} logged epochs; resumed from epoch {resumed[1]}")
+    snakemake(killed, target, configfile=killed / "config.yaml")
+    text = (killed / log).read_text()
+    for prefix, n in zip(prefixes, logged, strict=True):
+        resumed = re.search(rf"^{re.escape(prefix)}resuming from epoch (\d+)$", text, re.MULTILINE)
+        assert resumed, text
+        # a run checkpoints right after its epoch's log line: the kill may fall in between
+        assert n - 1 <= int(resumed[1]) <= n
+        print(f"{prefix or 'the run: '}killed after {n} logged epochs; resumed from {resumed[1]}")
 
-    snakemake(uninterrupted, f"{RUN}/history.csv", configfile=uninterrupted / "config.yaml")
-    assert "resuming" not in (uninterrupted / LOG).read_text()
-    for name in OUTPUTS:
-        assert (killed / RUN / name).read_bytes() == (uninterrupted / RUN / name).read_bytes(), name
-    for workdir in (killed, uninterrupted):
-        assert not (workdir / RUN / "checkpoint.pt").exists()
+    snakemake(uninterrupted, target, configfile=uninterrupted / "config.yaml")
+    assert "resuming" not in (uninterrupted / log).read_text()
+    for run in runs:
+        for name in OUTPUTS:
+            assert (killed / run / name).read_bytes() == (uninterrupted / run / name).read_bytes()
+        for workdir in (killed, uninterrupted):
+            assert not (workdir / run / "checkpoint.pt").exists()
 
 
 def test_ctrl_c_stops_quietly_and_a_plain_rerun_finishes(tmp_path):

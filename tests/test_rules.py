@@ -86,10 +86,17 @@ def test_make_condition(tmp_path):
         assert not clean["corrupted"].any() and not clean["val_corrupted"].any()
 
 
+TRAIN_INPUTS = [
+    "results/digits/data.npz",
+    "results/digits/testsets/gaussian.npz",
+    "results/digits/conditions/clean.npz",
+]
+
+
 def test_train(tmp_path):
+    """`pack: 1`: the rule `train`, one job per run."""
     outputs = [f"{RUN}/history.csv", f"{RUN}/weights.pt", f"{RUN}/status.json"]
-    inputs = ["results/digits/data.npz", "results/digits/testsets/gaussian.npz"]
-    run_rule(tmp_path, "train", outputs, [*inputs, "results/digits/conditions/clean.npz"])
+    run_rule(tmp_path, "train", outputs, TRAIN_INPUTS, {**TINY_CONFIG, "pack": 1})
     history = pd.read_csv(tmp_path / RUN / "history.csv")
     assert history["epoch"].tolist() == [1, 2]
     assert history["test_acc"].iloc[-1] > 0.8
@@ -111,6 +118,22 @@ def test_train(tmp_path):
     assert (tmp_path / RUN / "history.csv").read_bytes() == (
         SAMPLES / RUN / "history.csv"
     ).read_bytes()
+
+
+def test_train_pack(tmp_path):
+    """The default `pack`: one job trains both losses of an optimizer (the first pack's rule),
+    each run the bytes of the samples, which were trained one run per job."""
+    runs = [RUN, RUN.replace("/ce/", "/focal_g2/")]
+    outputs = [f"{run}/{name}" for run in runs for name in ("history.csv", "weights.pt")]
+    run_rule(tmp_path, "train_pack_0", outputs, TRAIN_INPUTS)
+    log = tmp_path / "results/digits/logs/train/clean/sgd/lr0.1/ce..focal_g2/seed0.log"
+    epochs = [
+        line.split(": epoch ")[0] for line in log.read_text().splitlines() if ": epoch " in line
+    ]
+    assert epochs == ["clean/ce/sgd/lr0.1/seed0", "clean/focal_g2/sgd/lr0.1/seed0"] * 2
+    for path in outputs:
+        assert (tmp_path / path).read_bytes() == (SAMPLES / path).read_bytes(), path
+    assert not list((tmp_path / "results").rglob("checkpoint.pt"))
 
 
 def test_evaluate(tmp_path):
@@ -177,7 +200,7 @@ def test_cuda_asked_for_without_a_gpu_names_the_command_that_works(tmp_path):
         target = tmp_path / pattern
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(SAMPLES / pattern, target)
-    config = write_config(tmp_path, {**TINY_CONFIG, "device": "cuda"})
+    config = write_config(tmp_path, {**TINY_CONFIG, "device": "cuda", "pack": 1})
     env_args = [*outputs, "--allowed-rules", "train"]
     failed = snakemake(tmp_path, *env_args, configfile=config, check=False)
     output = failed.stdout + failed.stderr

@@ -117,16 +117,14 @@ class PixelClass(torch.nn.Module):
 
 
 def test_memorisation_counts_the_corrupted_examples_fitted_to_each_label():
-    predicted = [1, 2, 7, 0, 9]  # of training images 0-4
-    train_x = torch.tensor([20 * c for c in predicted], dtype=torch.uint8).reshape(5, 1, 1, 1)
-    corrupted = torch.tensor([0, 1, 2, 3])  # image 4's label is clean: not counted
+    predicted = [1, 2, 7, 0]  # of the corrupted training images 0-3
+    images = torch.tensor([20 * c for c in predicted], dtype=torch.float).reshape(4, 1, 1, 1)
+    logits = PixelClass()(images / 255)
     noisy_labels, true_labels = torch.tensor([1, 2, 3, 4]), torch.tensor([5, 6, 7, 8])
-    fitted = loop.corrupted_fit(
-        PixelClass(), train_x, corrupted, (noisy_labels, true_labels), 0.0, 1.0
+    # a run with corrupted labels, and one of a pack where nothing is corrupted
+    fitted, nothing = loop.corrupted_fit(
+        [logits, None], (noisy_labels, true_labels), torch.device("cpu")
     )
     # images 0 and 1 predicted as their corrupted label, image 2 as its true one, 3 as neither
     assert fitted.tolist() == [0.5, 0.25]
-    nothing = loop.corrupted_fit(
-        PixelClass(), train_x, torch.tensor([], dtype=torch.long), (noisy_labels,), 0.0, 1.0
-    )
     assert torch.isnan(nothing).all()

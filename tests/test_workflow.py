@@ -11,11 +11,16 @@ from conftest import REPO, TINY_CONFIG, snakemake, write_config
 
 
 def planned_jobs(output: str) -> dict[str, int]:
-    """Job counts by rule from the 'Job stats' table of a (dry) run."""
-    table = output.split("Job stats:", 1)[1] if "Job stats:" in output else ""
-    return {
-        rule: int(n) for rule, n in re.findall(r"^(\w+)\s+(\d+)$", table, re.M) if rule != "total"
-    }
+    """Job counts by rule from the 'Job stats' table of a (dry) run; the train jobs of packs
+    (a rule each, train_pack_0, ...) count as `train`."""
+    table = (
+        output.split("Job stats:", 1)[1].split("\ntotal", 1)[0] if "Job stats:" in output else ""
+    )
+    jobs: dict[str, int] = {}
+    for rule, n in re.findall(r"^(\w+)\s+(\d+)$", table, re.M):
+        rule = "train" if rule.startswith("train_pack_") else rule
+        jobs[rule] = jobs.get(rule, 0) + int(n)
+    return jobs
 
 
 @pytest.fixture(scope="module")
@@ -67,7 +72,8 @@ def dry_run(workdir, config: dict) -> dict[str, int]:
 def test_tiny_study_runs_every_job(finished_study):
     workdir, result = finished_study
     jobs = planned_jobs(result.stdout + result.stderr)
-    assert jobs["train"] == 4 and jobs["prepare_data"] == 1 and jobs["make_testset"] == 3
+    # one pack per optimizer: both losses (pack: 12, the default, holds more than 2 runs)
+    assert jobs["train"] == 2 and jobs["prepare_data"] == 1 and jobs["make_testset"] == 3
     for loss in TINY_CONFIG["losses"]:
         for optimizer, lr in (("sgd", 0.1), ("adam", 0.001)):
             run = workdir / f"results/digits/runs/clean/{loss}/{optimizer}/lr{lr}/seed0"
@@ -134,15 +140,27 @@ RERUN_TABLE = {
     ),
     "an optimizer entry": (
         changed((("optimizers", "adam", "lr"), 0.01)),
+        {"train": 1, "evaluate": 1, **DOWNSTREAM, **ALL},
+    ),
+    "a new seed": (
+        changed((("seeds",), [0, 1])),
         {"train": 2, "evaluate": 1, **DOWNSTREAM, **ALL},
+    ),
+    "a new loss": (
+        changed((("losses", "mae"), {"type": "mae"})),
+        {"train": 2, "evaluate": 1, **DOWNSTREAM, **ALL},
+    ),
+    "`pack`": (
+        changed((("pack",), 1)),
+        {"train": 4, "evaluate": 1, **DOWNSTREAM, **ALL},
     ),
     "`epochs`, `batch_size`, `model`, `device`, `deterministic`": (
         changed((("epochs",), 3)),
-        {"train": 4, "evaluate": 1, **DOWNSTREAM, **ALL},
+        {"train": 2, "evaluate": 1, **DOWNSTREAM, **ALL},
     ),
     "the spec of the `history_testset` (scored every epoch of training)": (
         changed((("testsets", "gaussian", "sigma"), 0.75)),
-        {"make_testset": 1, "train": 4, "evaluate": 1, **DOWNSTREAM, **ALL},
+        {"make_testset": 1, "train": 2, "evaluate": 1, **DOWNSTREAM, **ALL},
     ),
     "the spec of another test set, or a new one": (
         changed((("testsets", "salt_pepper_0.1", "fraction"), 0.2)),
@@ -150,7 +168,7 @@ RERUN_TABLE = {
     ),
     "`noise_seed`": (
         changed((("noise_seed",), 7)),
-        {"make_testset": 2, "train": 4, "evaluate": 1, **DOWNSTREAM, **ALL},
+        {"make_testset": 2, "train": 2, "evaluate": 1, **DOWNSTREAM, **ALL},
     ),
     "`data.test_fraction`, `data.validation_fraction`, `data.split_seed`": (
         changed((("data", "split_seed"), 1)),
@@ -158,7 +176,7 @@ RERUN_TABLE = {
             "prepare_data": 1,
             "make_testset": 3,
             "make_condition": 1,
-            "train": 4,
+            "train": 2,
             "evaluate": 1,
             **DOWNSTREAM,
             **ALL,
@@ -230,3 +248,46 @@ def test_one_evaluation_csv_is_the_dataset_evaluation_job(finished_study):
         "evaluate": 1
     }
     snakemake(workdir, target, configfile=config)
+
+
+#: packs of 4 runs (2 losses x 2 seeds): seeds 0-1 fill one pack, seed 2 starts the next
+PACKED = {
+    **TINY_CONFIG,
+    "optimizers": {"adam": {"type": "adam"}},
+    "epochs": 1,
+    "seeds": [0, 1, 2],
+    "pack": 4,
+}
+
+
+def histories(config: dict) -> list[str]:
+    return [
+        f"results/digits/runs/clean/{loss}/adam/lr0.001/seed{seed}/history.csv"
+        for loss in config["losses"]
+        for seed in config["seeds"]
+    ]
+
+
+def train_jobs(output: str) -> list[set[str]]:
+    """The outputs of every train job of a (dry) run's log, job by job."""
+    blocks = re.findall(
+        r"^(?:local)?rule train\w*:\n(?:\s+\w+: .*\n)*?\s+output: (.*)$", output, re.M
+    )
+    return [set(block.split(", ")) for block in blocks]
+
+
+def test_a_new_seed_reruns_only_the_pack_that_holds_it(tmp_path):
+    built = snakemake(tmp_path, *histories(PACKED), configfile=write_config(tmp_path, PACKED))
+    # two packs for three seeds: a pack larger than what is left of the seeds works
+    jobs = train_jobs(built.stdout + built.stderr)
+    assert sorted(len(outputs) for outputs in jobs) == [3 * 2, 3 * 4]
+    grown = {**PACKED, "seeds": [0, 1, 2, 3]}
+    config = write_config(tmp_path, grown, name="grown.yaml")
+    planned = snakemake(tmp_path, "-n", *histories(grown), configfile=config).stdout
+    # seed 3 joins seed 2's pack: that pack trains again (both seeds), the full one does not
+    [outputs] = train_jobs(planned)
+    assert {path.split("/")[-2] for path in outputs} == {"seed2", "seed3"}
+    assert {f"{path.split('/')[-2]}/{path.split('/')[-1]}" for path in outputs} >= {
+        "seed3/history.csv",
+        "seed2/weights.pt",
+    }

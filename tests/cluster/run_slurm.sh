@@ -4,10 +4,12 @@
 # As root: installs slurmctld/slurmd/munge from the distribution if missing, writes slurm.conf
 # for this machine, starts the daemons that are not already running, then
 #  1. runs the tiny study of tests/conftest.py (TINY_CONFIG) locally and with
-#     `--profile profiles/slurm`, each timed; checks that every training and evaluation job
-#     went through SLURM (training as a job array) and finished there with exit code 0, that
-#     the other rules ran locally, and that every result file but the timings is
-#     byte-identical; prints both wall times and their ratio (target: SLURM <= 3x local);
+#     `--profile profiles/slurm`, each timed, in packs (the default: a train job per pack)
+#     and with `pack: 1` (a train job per run, submitted as a job array); checks that every
+#     training and evaluation job went through SLURM and finished there with exit code 0,
+#     that the other rules ran locally, and that every result file but the timings is
+#     byte-identical to the local run's; prints the wall times and their ratios (target:
+#     SLURM <= 3x local);
 #  2. preemption: starts one longer training run (tests/test_resume.py's CONFIG) with the
 #     profile, kills its SLURM job mid-run with `scancel --signal=KILL`, and checks that
 #     Snakemake submitted it again with twice the memory, that the retry logged `resuming
@@ -188,8 +190,8 @@ slurm_ids() {
     done <"$1"
 }
 
-# Training and evaluation went through SLURM (training as a job array), every such job
-# completed there with exit code 0, and every other job ran where Snakemake runs.
+# Training and evaluation went through SLURM (with $2 = array, training as a job array), every
+# such job completed there with exit code 0, and every other job ran where Snakemake runs.
 check_slurm_jobs() {
     local out=$1/snakemake.out cluster light ids id arrays singles ctld
     cluster=$(grep -c '^rule ' "$out" || true)
@@ -199,9 +201,10 @@ check_slurm_jobs() {
     singles=$(grep -c 'submitted with SLURM jobid' "$out" || true)
     [[ $cluster -gt 0 && $(wc -w <<<"$ids") -eq $cluster ]] \
         || die "$cluster cluster jobs, but SLURM ids: $ids"
-    [[ $(grep -cE '^rule (train|evaluate):' "$out") -eq $cluster ]] \
-        || die "rules other than train and evaluate went to SLURM"
-    [[ $arrays -ge 1 ]] || die "the training jobs were not submitted as a SLURM job array"
+    [[ $(grep -cE '^rule (train|train_pack_[0-9]+|evaluate):' "$out") -eq $cluster ]] \
+        || die "rules other than training and evaluation went to SLURM"
+    [[ $2 != array || $arrays -ge 1 ]] \
+        || die "the training jobs were not submitted as a SLURM job array"
     grep -q 'localrule all:' "$out" || die "the target rule 'all' did not run"
     ctld=$(tail -c +"$((LOG_START + 1))" "$CTLD_LOG")
     for id in $ids; do
@@ -232,20 +235,31 @@ compare_results() {
         "byte-identical to the local run's"
 }
 
-# The tiny study locally and under SLURM: the same bytes, and the two wall times.
+# The tiny study locally and under SLURM, in packs and a run per job (pack: 1): the same bytes,
+# and the wall times.
 bundled_study() {
-    local local_seconds slurm_seconds
+    local local_seconds packed_seconds single_seconds
     new_study "$WORK/local" conftest:TINY_CONFIG
     new_study "$WORK/slurm" conftest:TINY_CONFIG
+    new_study "$WORK/slurm_single" conftest:TINY_CONFIG
     say "local run in $WORK/local"
     local_seconds=$(run_study "$WORK/local" --cores 2)
-    say "SLURM run in $WORK/slurm"
-    slurm_seconds=$(run_study "$WORK/slurm" --profile "$REPO/profiles/slurm")
-    check_slurm_jobs "$WORK/slurm"
+    say "SLURM run in packs in $WORK/slurm"
+    packed_seconds=$(run_study "$WORK/slurm" --profile "$REPO/profiles/slurm")
+    check_slurm_jobs "$WORK/slurm" packs
     compare_results "$WORK/slurm" "$WORK/local"
-    say "wall time of the tiny study: SLURM ${slurm_seconds}s, local ${local_seconds}s," \
-        "$(awk -v s="$slurm_seconds" -v l="$local_seconds" 'BEGIN { printf "%.1f", s / l }')x" \
-        "(target: at most 3x)"
+    say "SLURM run with a job per run (pack: 1) in $WORK/slurm_single"
+    single_seconds=$(run_study "$WORK/slurm_single" --profile "$REPO/profiles/slurm" \
+        --config pack=1)
+    check_slurm_jobs "$WORK/slurm_single" array
+    compare_results "$WORK/slurm_single" "$WORK/local"
+    say "wall time of the tiny study: local ${local_seconds}s; SLURM in packs" \
+        "${packed_seconds}s ($(ratio "$packed_seconds" "$local_seconds")x), SLURM a job per run" \
+        "${single_seconds}s ($(ratio "$single_seconds" "$local_seconds")x) (target: at most 3x)"
+}
+
+ratio() {
+    awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", a / b }'
 }
 
 # The epochs that training log $1 has logged so far.

@@ -75,9 +75,8 @@ def make(out: Path, config: dict = TINY_CONFIG) -> list[Path]:
     runs = [root / study.RUN_DIR.format(**study.run_fields(run)) for run in grid]
     for (condition, loss, optimizer, lr, seed), run in zip(grid, runs, strict=True):
         params = study.train_params(config, dataset, loss, optimizer, lr)
-        outcome = loop.train_files(
-            params,
-            seed,
+        (outcome,) = loop.train_files(
+            [{**params, "seed": seed}],
             str(data_path),
             noisy,
             str(condition_files[condition]),

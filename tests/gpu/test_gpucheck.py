@@ -38,6 +38,14 @@ def test_cpu_half_is_repeatable(model):
     assert gpucheck.mismatches(first, second, tolerance=0.0) == []
 
 
+def test_cpu_half_in_packs_trains_each_run_as_alone(cpu_rows):
+    """`--pack 2`: the tiny study's runs two at a time, the same accuracies as one by one."""
+    model, rows = cpu_rows
+    packed = gpucheck.measure("cpu", epochs=3, model=model, pack=2)
+    assert [row["run"] for row in packed] == [row["run"] for row in rows]
+    assert gpucheck.mismatches(packed, rows, tolerance=0.0) == []
+
+
 def test_accuracies_beyond_the_tolerance_are_reported(cpu_rows):
     _, rows = cpu_rows
     shifted = [dict(rows[0], accuracy=rows[0]["accuracy"] - 0.05), *rows[1:]]
@@ -62,3 +70,15 @@ def test_check_script_refuses_when_cuda_is_hidden():
     )
     assert result.returncode == gpucheck.NO_CUDA, result.stderr
     assert "gpucheck: no CUDA device" in result.stderr
+
+
+def test_the_packs_script_refuses_when_cuda_is_hidden(tmp_path):
+    """tests/gpu/packs.sh (every GPU figure of packs in one go) stops at its first check."""
+    result = subprocess.run(
+        [str(REPO / "tests/gpu/packs.sh"), str(tmp_path / "out")],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "CUDA_VISIBLE_DEVICES": "", "PYTHON": sys.executable},
+    )
+    assert result.returncode == gpucheck.NO_CUDA, result.stdout + result.stderr
+    assert "Model name" in (tmp_path / "out" / "machine.txt").read_text()

@@ -7,7 +7,10 @@ after every epoch, so a "second per epoch" means the same work in both:
 * homework: a per-sample ``Dataset`` that turns each image into a PIL image and through
   ``ToTensor`` + ``Normalize``, a shuffling ``DataLoader``, ``.item()`` after every step, noise
   drawn per evaluation batch -- the loop of a typical course notebook;
-* lossbench: :func:`lossbench.train.loop.train`, the loop the workflow runs.
+* lossbench: :func:`lossbench.train.loop.train`, the loop the workflow runs;
+* packs (``--packs 1,3,8,24``): :func:`lossbench.train.loop.train_pack`, runs of the same model
+  trained together (``pack`` in the config), timed per run-epoch, and on CUDA with the
+  fraction of an epoch the GPU is busy running kernels.
 
 The yardstick for ours is the float32 GEMM rate measured here on the same thread count: the
 arithmetic of an epoch (counted by ``torch.utils.flop_counter`` on one real step, not estimated)
@@ -183,36 +186,51 @@ def noisy_test_set(data: dict) -> np.ndarray:
 
 
 def train_seconds(
-    data: dict, noisy: np.ndarray, model_spec: dict, epochs: int, batch: int, device: torch.device
+    data: dict,
+    noisy: np.ndarray,
+    model_spec: dict,
+    epochs: int,
+    batch: int,
+    device: torch.device,
+    runs: int = 1,
 ) -> float:
-    """Seconds of one :func:`lossbench.train.loop.train` run of ``epochs``, set-up included."""
+    """Seconds of one :func:`lossbench.train.loop.train_pack` of ``runs`` runs (seeds 0, 1,
+    ...) for ``epochs``, set-up included; one run is :func:`lossbench.train.loop.train`."""
     tic = time.perf_counter()
-    outcome = loop.train(
+    outcomes = loop.train_pack(
+        [loop.Run(LOSS, seed) for seed in range(runs)],
         data=data,
         noisy_x=noisy,
         model_spec=model_spec,
-        loss_spec=LOSS,
         phases=[{**OPTIMIZER, "epochs": epochs}],
         batch_size=batch,
-        seed=0,
         device=device,
         log=lambda _: None,
     )
-    if outcome.status["status"] != "ok":
-        raise RuntimeError(f"the benchmark run did not train: {outcome.status}")
+    _synchronize(device)
+    for outcome in outcomes:
+        if outcome.status["status"] != "ok":
+            raise RuntimeError(f"the benchmark run did not train: {outcome.status}")
     return time.perf_counter() - tic
 
 
 def lossbench_seconds(
-    data: dict, noisy: np.ndarray, model_spec: dict, epochs: int, batch: int, device: torch.device
+    data: dict,
+    noisy: np.ndarray,
+    model_spec: dict,
+    epochs: int,
+    batch: int,
+    device: torch.device,
+    runs: int = 1,
 ) -> float:
-    """Seconds per epoch of :func:`lossbench.train.loop.train` (``noisy``: :func:`noisy_test_set`).
+    """Seconds per run-epoch of a pack of ``runs`` (``noisy``: :func:`noisy_test_set`): for one
+    run, seconds per epoch of :func:`lossbench.train.loop.train`.
 
-    Its set-up (tensors, model, optimizer: paid once per run, not per epoch) is timed with zero
-    epochs and taken off, as it would be spread over the 40 epochs of a study's run.
+    Its set-up (tensors, models, optimizer: paid once per job, not per epoch) is timed with
+    zero epochs and taken off, as it would be spread over the 40 epochs of a study's run.
     """
-    runs = (train_seconds(data, noisy, model_spec, n, batch, device) for n in (epochs, 0))
-    return (next(runs) - next(runs)) / epochs
+    timed = (train_seconds(data, noisy, model_spec, n, batch, device, runs) for n in (epochs, 0))
+    return (next(timed) - next(timed)) / epochs / runs
 
 
 #: the operators that do a model's dense arithmetic (matrix products, convolutions)
@@ -223,6 +241,23 @@ DENSE_OPS = (
     "aten::cudnn_convolution",
     "aten::convolution_backward",
 )
+
+
+def _profiled(device: torch.device, train) -> torch.autograd.profiler_util.EventList:
+    """``torch.profiler``'s operators (and on CUDA, kernels) while ``train()`` runs."""
+    activities = [torch.profiler.ProfilerActivity.CPU]
+    if device.type == "cuda":
+        activities.append(torch.profiler.ProfilerActivity.CUDA)
+    with torch.profiler.profile(activities=activities) as profiler:
+        train()
+    return profiler.key_averages()
+
+
+def _kernel_seconds(events) -> float:
+    """The GPU's seconds in kernels: each kernel's own time, once (kernels are events of their
+    own, as the profiler's total counts them)."""
+    cuda = torch.autograd.DeviceType.CUDA
+    return sum(e.self_device_time_total for e in events if e.device_type == cuda) / 1e6
 
 
 def profile_epoch(
@@ -240,22 +275,65 @@ def profile_epoch(
     seconds are the GPU's (the kernels each operator launched; the table's "Self CUDA"
     column and total); the host's launch costs are in the table's CPU columns.
     """
-    activities = [torch.profiler.ProfilerActivity.CPU]
+    events = _profiled(device, lambda: train_seconds(data, noisy, model_spec, 1, batch, device))
     if device.type == "cuda":
-        activities.append(torch.profiler.ProfilerActivity.CUDA)
-    with torch.profiler.profile(activities=activities) as profiler:
-        train_seconds(data, noisy, model_spec, 1, batch, device)
-    events = profiler.key_averages()
-    if device.type == "cuda":
-        own = "self_device_time_total"  # an operator's kernels; kernels are events of their own
-        everything = [e for e in events if e.device_type == torch.autograd.DeviceType.CUDA]
+        own = "self_device_time_total"  # an operator's kernels
+        all_ops = _kernel_seconds(events)
     else:
-        own, everything = "self_cpu_time_total", events
+        own = "self_cpu_time_total"
+        all_ops = sum(e.self_cpu_time_total for e in events) / 1e6
     seconds = {
         "dense_s": sum(getattr(e, own) for e in events if e.key in DENSE_OPS) / 1e6,
-        "all_ops_s": sum(getattr(e, own) for e in everything) / 1e6,
+        "all_ops_s": all_ops,
     }
     return seconds, events.table(sort_by=own, row_limit=rows, max_name_column_width=40)
+
+
+def gpu_busy(data, noisy, model_spec, epochs, batch, device, runs, seconds_per_epoch) -> float:
+    """The fraction of a pack's epoch in which the GPU runs kernels: their seconds in a
+    profiled run of ``epochs`` less those of its set-up (a run of 0 epochs), over the
+    unprofiled ``seconds_per_epoch`` of the pack (the profiler slows the host, not kernels)."""
+    kernels = [
+        _kernel_seconds(
+            _profiled(
+                device, lambda n=n: train_seconds(data, noisy, model_spec, n, batch, device, runs)
+            )
+        )
+        for n in (epochs, 0)
+    ]
+    return (kernels[0] - kernels[1]) / epochs / seconds_per_epoch
+
+
+def pack_figures(
+    data, noisy, spec, epochs, batch, device, sizes, repeats, flops, peak
+) -> dict[str, dict]:
+    """Per pack size: seconds per run-epoch (median, spread), the speedup over the first size
+    in the same repeat, GFLOP/s and fraction of the GEMM ``peak`` (``flops``: one run-epoch's
+    arithmetic), and on CUDA the GPU-busy fraction of an epoch. Sizes interleave in every
+    repeat, so each sees the same machine."""
+    timings: dict[int, list[float]] = {size: [] for size in sizes}
+    for _ in range(repeats):
+        for size in sizes:
+            timings[size].append(lossbench_seconds(data, noisy, spec, epochs, batch, device, size))
+    figures = {}
+    for size, each in timings.items():
+        seconds = statistics.median(each)
+        speedups = [a / b for a, b in zip(timings[sizes[0]], each, strict=True)]
+        figures[str(size)] = {
+            "s_per_run_epoch": seconds,
+            "speedup": statistics.median(speedups),
+            "gflops": flops / 1e9 / seconds,
+            "fraction_of_peak": flops / 1e9 / seconds / peak,
+            "spread": {
+                "s_per_run_epoch": [min(each), max(each)],
+                "speedup": [min(speedups), max(speedups)],
+            },
+        }
+        if device.type == "cuda":
+            figures[str(size)]["gpu_busy"] = gpu_busy(
+                data, noisy, spec, epochs, batch, device, size, seconds * size
+            )
+    return figures
 
 
 def run(
@@ -270,6 +348,8 @@ def run(
     profile: bool = False,
     deterministic: str = "portable",
     repeats: int = 3,
+    packs: list[int] = (),
+    models_to_run: list[str] = tuple(MODELS),
 ) -> dict:
     """Every figure of the benchmark, as the ``--json`` file holds them."""
     paths = runtime.configure(threads, deterministic)
@@ -289,8 +369,11 @@ def run(
         "deterministic": deterministic,
         "numerics": paths,
         "gemm_peak_gflops": peak,
+        "models": list(models_to_run),
+        "packs": list(packs),
     }
-    for name, spec in MODELS.items():
+    for name in models_to_run:
+        spec = MODELS[name]
         # first-call costs of every op
         lossbench_seconds(warm_up, noisy[:1024], spec, 1, batch, where)
         homeworks, ours_each = [], []
@@ -323,6 +406,10 @@ def run(
                 "dense_fraction_of_peak": dense_gflops / peak,
                 "table": table,
             }
+        if packs:
+            result[name]["packs"] = pack_figures(
+                data, noisy, spec, epochs, batch, where, packs, repeats, flops, peak
+            )
     return result
 
 
@@ -342,7 +429,7 @@ def report(result: dict) -> str:
         low, high = r["spread"][key]
         return f"{r[key]:.3f}{unit} ({low:.3f}-{high:.3f})"
 
-    for name in MODELS:
+    for name in result["models"]:
         r = result[name]
         lines.append(
             f"{name:<6}{spread(r, 'homework_s_per_epoch'):>22}"
@@ -350,7 +437,7 @@ def report(result: dict) -> str:
             f"{r['gflop_per_epoch']:>10.1f}{r['gflops']:>9.1f}{r['fraction_of_peak']:>9.2f}"
         )
     clock = "GPU" if result["device"].startswith("cuda") else "CPU"
-    for name in MODELS:
+    for name in result["models"]:
         if "profile" in result[name]:
             p = result[name]["profile"]
             lines += [
@@ -361,6 +448,21 @@ def report(result: dict) -> str:
                 "the loop's bound if every other operator took no time",
                 p["table"],
             ]
+    if result["packs"]:
+        busy = "cuda" in result["device"]
+        lines += [
+            f"\npacks: runs trained together (seeds 0, 1, ...), seconds per run-epoch; speedup "
+            f"over a pack of {result['packs'][0]} in the same repeat",
+            f"{'model':<6}{'pack':>5}{'s per run-epoch':>24}{'speedup':>22}{'GFLOP/s':>9}"
+            f"{'of peak':>9}{'GPU busy' if busy else '':>10}",
+        ]
+        for name in result["models"]:
+            for size, r in result[name]["packs"].items():
+                lines.append(
+                    f"{name:<6}{size:>5}{spread(r, 's_per_run_epoch'):>24}"
+                    f"{spread(r, 'speedup', 'x'):>22}{r['gflops']:>9.1f}"
+                    f"{r['fraction_of_peak']:>9.2f}" + (f"{r['gpu_busy']:>10.2f}" if busy else "")
+                )
     return "\n".join(lines)
 
 
@@ -387,6 +489,18 @@ def main(argv: list[str] | None = None) -> dict:
     )
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
     parser.add_argument(
+        "--packs",
+        type=lambda text: [int(size) for size in text.split(",")],
+        default=[],
+        help="also time packs of these sizes, e.g. 1,3,8,24 (seconds per run-epoch)",
+    )
+    parser.add_argument(
+        "--models",
+        type=lambda text: text.split(","),
+        default=list(MODELS),
+        help=f"the models to measure (default: {','.join(MODELS)})",
+    )
+    parser.add_argument(
         "--profile", action="store_true", help="also profile one epoch of our loop per model"
     )
     parser.add_argument(
@@ -412,6 +526,8 @@ def main(argv: list[str] | None = None) -> dict:
         profile=args.profile,
         deterministic=args.deterministic,
         repeats=args.repeats,
+        packs=args.packs,
+        models_to_run=args.models,
     )
     print(report(result))
     if args.json is not None:

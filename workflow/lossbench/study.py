@@ -7,6 +7,8 @@ reruns exactly the jobs a config change affects and no others.
 
 from __future__ import annotations
 
+from math import isqrt
+
 from .data.conditions import pairs_for
 
 #: a run's folder under results/{dataset}/, and its name in logs
@@ -26,6 +28,64 @@ def run_grid(config: dict) -> list[tuple]:
         for optimizer, entry in config["optimizers"].items()
         for lr in learning_rates(entry)
         for seed in config["seeds"]
+    ]
+
+
+def pack_shape(size: int, losses: int) -> tuple[int, int]:
+    """(losses, seeds) of a pack of up to ``size`` runs in a study of ``losses`` losses.
+
+    The tile is as square as ``size`` allows (e.g. 4 losses x 3 seeds for 12), and holds every
+    loss when there are fewer, with more seeds instead (1 loss x 12 seeds). It depends on
+    ``size`` and on the losses, never on the seeds, so a new seed never re-forms a pack it
+    does not join; nor does a new loss once the study has as many as the tile's side.
+    """
+    per_pack = min(losses, size // isqrt(size))
+    return per_pack, size // per_pack
+
+
+def packs(config: dict) -> list[dict]:
+    """The runs of :func:`run_grid` grouped in packs of up to ``config["pack"]``: per setting
+    (condition, optimizer, learning rate), the losses x seeds grid cut into tiles of
+    :func:`pack_shape`, in the config's order. Each pack: its setting, ``losses`` and
+    ``seeds`` (its runs are every loss with every seed), and its ``name`` (:data:`PACK_NAME`).
+    """
+    losses, seeds = list(config["losses"]), config["seeds"]
+    across, down = pack_shape(config["pack"], len(losses))
+    settings = dict.fromkeys((c, o, lr) for c, _, o, lr, _ in run_grid(config))
+    return [
+        {
+            "condition": condition,
+            "optimizer": optimizer,
+            "lr": lr,
+            "losses": losses[i : i + across],
+            "seeds": seeds[j : j + down],
+            "name": PACK_NAME.format(
+                condition=condition,
+                optimizer=optimizer,
+                lr=lr,
+                losses=_span(losses[i : i + across]),
+                seeds=_span(seeds[j : j + down]),
+            ),
+        }
+        for condition, optimizer, lr in settings
+        for i in range(0, len(losses), across)
+        for j in range(0, len(seeds), down)
+    ]
+
+
+#: a pack's name in logs and benchmark paths ('..' joins a span's ends: no name contains it)
+PACK_NAME = "{condition}/{optimizer}/lr{lr}/{losses}/seed{seeds}"
+
+
+def _span(names: list) -> str:
+    return f"{names[0]}..{names[-1]}" if len(names) > 1 else f"{names[0]}"
+
+
+def pack_runs(pack: dict) -> list[tuple]:
+    """The runs of a pack, as :func:`run_grid` writes them, in its order."""
+    setting = (pack["condition"], pack["optimizer"], pack["lr"])
+    return [
+        (setting[0], loss, *setting[1:], seed) for loss in pack["losses"] for seed in pack["seeds"]
     ]
 
 

@@ -136,9 +136,52 @@ def testset_params(wildcards):
     return study.testset_params(config, wildcards.testset)
 
 
-def train_params(wildcards):
-    w = wildcards
-    return study.train_params(config, w.dataset, w.loss, w.optimizer, w.lr)
+def run_of(wildcards):
+    """The run of a `pack: 1` train job, as run_grid writes it."""
+    return (*(getattr(wildcards, key) for key in study.RUN_FIELDS[:-1]), int(wildcards.seed))
+
+
+def run_params(dataset, run):
+    """What changes one training run's numbers: its study.train_params and its seed."""
+    condition, loss, optimizer, lr, seed = run
+    return {**study.train_params(config, dataset, loss, optimizer, lr), "seed": seed}
+
+
+#: the packs of `pack` > 1, each with its runs and the name of its rule (a pack's runs share
+#: no wildcard value but {dataset}, so each pack is a rule of its own; see train.smk)
+PACKS = [
+    {**pack, "runs": study.pack_runs(pack), "rule": f"train_pack_{index}"}
+    for index, pack in enumerate(study.packs(config))
+]
+
+
+def pack_files(pack, name):
+    """A pack's runs' file ``name``, {dataset} left a wildcard."""
+    return [f"{RUN}/{name}".format(dataset="{dataset}", **run_keys(run)) for run in pack["runs"]]
+
+
+def pack_names(pack):
+    """The prefix of each run's log lines: its name, in a pack of several."""
+    names = [RUN_NAME.format(**run_keys(run)) for run in pack["runs"]]
+    return names if len(names) > 1 else [""]
+
+
+#: the labels of a run's history.csv in Snakemake's report
+RUN_LABELS = {key: f"{{{key}}}" for key in study.RUN_FIELDS}
+
+
+def train_resources(runs):
+    """A train job's memory (MB) and time (minutes) for ``runs`` runs: measured on MNIST, one
+    run peaks at ~0.95 GB, mostly torch itself, and a pack adds ~0.1 GB per run; the time
+    leaves each run the 2 hours that one job had, ample for MNIST's CNN. The memory grows
+    with the attempt: a job killed for its memory (profiles/slurm retries it) gets twice as
+    much the second time."""
+    mem_mb = 3000 + 100 * (runs - 1)
+    return {
+        "gpu": GPUS,
+        "mem_mb": lambda wildcards, attempt: mem_mb * attempt,
+        "runtime": 120 * runs,
+    }
 
 
 #: keys that change no number: left out of the report's config, so editing one reruns nothing
@@ -230,6 +273,13 @@ def figure_caption(wildcards):
         return handle.read()
 
 
+def train_benchmarks(dataset):
+    """The benchmark TSV of every train job of ``dataset``: one per run, or one per pack."""
+    if config["pack"] == 1:
+        return [rules.train.benchmark.format(dataset=dataset, **run_keys(r)) for r in run_grid()]
+    return [getattr(rules, pack["rule"]).benchmark.format(dataset=dataset) for pack in PACKS]
+
+
 def benchmark_files(wildcards):
     """The benchmark TSV of every job the report's numbers come from: each rule's own
     ``benchmark:`` pattern, filled in for every job of the dataset."""
@@ -238,7 +288,7 @@ def benchmark_files(wildcards):
         rules.prepare_data.benchmark.format(dataset=d),
         *(rules.make_testset.benchmark.format(dataset=d, testset=t) for t in TESTSETS),
         *(rules.make_condition.benchmark.format(dataset=d, condition=c) for c in CONDITIONS),
-        *(rules.train.benchmark.format(dataset=d, **run_keys(run)) for run in run_grid()),
+        *train_benchmarks(d),
         rules.evaluate.benchmark.format(dataset=d),
         rules.aggregate.benchmark.format(dataset=d),
         rules.select_lr.benchmark.format(dataset=d),

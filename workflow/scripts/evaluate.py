@@ -16,7 +16,7 @@ with job(snakemake):
         snakemake.input.weights,
         snakemake.input.data,
         dict(zip(specs, zip(specs.values(), snakemake.input.testsets, strict=True), strict=True)),
-        runtime.resolve_device(params["device"]),
+        runtime.resolve_device(params["device"], runtime.GPU_POOL),
         snakemake.input.conditions,
     )
     evaluation.save_scores(scores, snakemake.output.evaluation, snakemake.output.calibration)

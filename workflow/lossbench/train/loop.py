@@ -1,16 +1,18 @@
-"""The training loop: one fresh model per run, batches sliced from device-resident tensors.
+"""The training loop: a pack of runs (one alone is a pack of one), fresh models from their
+seeds, batches sliced from device-resident tensors.
 
-Reading order: :func:`train` builds the model from the seed, then for every epoch shuffles
-with its own seeded generator, steps through the batches, scores the clean and the noisy
-test set, appends a history row, and checkpoints. A checkpoint holds everything the next
-epoch depends on (weights, optimizer state, shuffling generator, history so far), so a run
-killed at any point resumes to byte-identical results. A non-finite loss stops the run,
-keeping its finite epochs and recording where and why it diverged.
+Reading order: :func:`train_pack` builds each run's model from its seed, then for every epoch
+shuffles each run's data with its own seeded generator, steps the pack through the batches
+(``lossbench.train.packed``: one forward, one backward, one optimizer call for all runs),
+scores each run on the validation, clean and noisy test sets, appends its history row, and
+checkpoints it. A run's checkpoint holds everything its next epoch depends on (weights,
+optimizer state, shuffling generator, history so far), so a pack killed at any point resumes
+to byte-identical results. A non-finite loss stops that run, keeping its finite epochs and
+recording where and why it diverged; the pack's other runs go on.
 """
 
 from __future__ import annotations
 
-import copy
 import math
 import time
 from collections.abc import Callable
@@ -25,7 +27,8 @@ from ..data.datasets import normalise
 from ..plumbing import digest
 from ..plumbing.atomic import atomic_path, write_json, write_rows
 from . import losses, models, optim, weights
-from .evaluation import logits_of, split_scores
+from .evaluation import split_scores
+from .packed import Pack, Steps
 
 #: history.csv columns, in order: the original study's six series plus NLL and the phase, the
 #: validation split (scored with its own, possibly corrupted, labels: where the study makes its
@@ -85,37 +88,12 @@ def _save_checkpoint(path: Path, state: dict) -> None:
         torch.save(state, tmp)
 
 
-@torch.no_grad()
-def logits_of_uint8(model, x, indices, centre, scale, batch: int = 256) -> torch.Tensor:
-    """The model's logits for the uint8 images ``x[indices]``, normalised 256 at a time as
-    training normalises its batches (no float copy of a whole training set)."""
-    model.eval()
-    chunks = [
-        model(
-            x.index_select(0, indices[i : i + batch]).float().div_(255.0).sub_(centre).div_(scale)
-        )
-        for i in range(0, len(indices), batch)
-    ]
-    return torch.cat(chunks) if chunks else torch.empty(0, device=x.device)
-
-
-def corrupted_fit(model, train_x, corrupted, labels, centre, scale) -> torch.Tensor:
-    """Fractions of the corrupted training examples (indices ``corrupted`` into the uint8
-    ``train_x``) that the model predicts as each of ``labels`` (the corrupted label, the true
-    one); NaN when nothing is corrupted (the history then leaves them empty)."""
-    if len(corrupted) == 0:
-        return torch.full((len(labels),), float("nan"), device=train_x.device)
-    predicted = logits_of_uint8(model, train_x, corrupted, centre, scale).argmax(dim=1)
-    return torch.stack([(predicted == y).float().mean() for y in labels])
-
-
-def final_train_scores(model, train_x, train_y, true_y, loss_fn, centre, scale) -> dict:
-    """The final weights scored on the whole training set: with the labels it trained on
-    (accuracy, own loss, NLL) and with the true labels (accuracy and NLL: the train side of a
-    generalization gap, which corrupted labels would otherwise confound with memorisation).
-    The history's train columns are running averages over an epoch's changing weights."""
-    everything = torch.arange(len(train_x), device=train_x.device)
-    logits = logits_of_uint8(model, train_x, everything, centre, scale)
+def final_scores(logits: torch.Tensor, train_y, true_y, loss_fn) -> dict:
+    """A run's final weights scored on the whole training set (``logits``): with the labels
+    it trained on (accuracy, own loss, NLL) and with the true labels (accuracy and NLL: the
+    train side of a generalization gap, which corrupted labels would otherwise confound with
+    memorisation). The history's train columns are running averages over an epoch's
+    changing weights."""
     loss, acc, nll = split_scores(logits, train_y, loss_fn).tolist()
     _, true_acc, true_nll = split_scores(logits, true_y, loss_fn).tolist()
     return {
@@ -137,25 +115,63 @@ def _phase_at(epoch: int, plan: list[dict]) -> int:
     raise ValueError(f"epoch {epoch} is past the last phase")
 
 
-def train(
+@dataclass
+class Run:
+    """One run of a pack: what sets it apart from the pack's other runs."""
+
+    loss_spec: dict
+    seed: int
+    checkpoint: Path | None = None
+    fingerprint: str = ""
+    #: the prefix of its log lines (empty when it trains alone)
+    name: str = ""
+
+
+@dataclass
+class _Progress:
+    """A run's state between epochs: everything its next epoch depends on, and its record."""
+
+    run: Run
+    loss_fn: Callable
+    weights: dict
+    order: torch.Generator
+    epoch: int = 0
+    #: (phase index, optimizer state) for resuming an optimizer in that phase, or None
+    optimizer: tuple[int, dict] | None = None
+    history: list[dict] = field(default_factory=list)
+    status: dict = field(default_factory=lambda: {"status": "ok"})
+    #: the weights of its last finite epoch (its outcome, should it diverge)
+    good: dict = field(default_factory=dict)
+
+    def log(self, log: Callable[[str], None], line: str) -> None:
+        log(f"{self.run.name}: {line}" if self.run.name else line)
+
+
+def train_pack(
+    runs: list[Run],
     *,
     data: dict[str, np.ndarray],
     noisy_x: np.ndarray,
     model_spec: dict,
-    loss_spec: dict,
     phases: list[dict],
     batch_size: int,
-    seed: int,
     device: torch.device,
-    checkpoint: Path | None = None,
-    fingerprint: str = "",
     log: Callable[[str], None] = print,
     condition: dict[str, np.ndarray] | None = None,
-) -> Outcome:
-    """Train one run through its optimizer ``phases`` (see ``study.phases``) on the training
-    set as ``condition`` leaves it (``lossbench.data.conditions``; None: as it is).
+    batched: bool | None = None,
+    graphs: bool | None = None,
+) -> list[Outcome]:
+    """Train ``runs`` (one architecture and optimizer plan; each its own loss and seed)
+    together through the optimizer ``phases`` (see ``study.phases``) on the training set as
+    ``condition`` leaves it (``lossbench.data.conditions``; None: as it is), as one
+    :class:`lossbench.train.packed.Pack`.
 
-    Returns the per-epoch history, the weights of the last finite epoch and the run's status.
+    Returns each run's per-epoch history, the weights of its last finite epoch and its status.
+    Each run is what it would be alone: its initial weights and data order come from its seed,
+    it has its own loss and optimizer state, its own checkpoint; a diverged run leaves the pack
+    and the others go on. ``batched`` (default: on CUDA) trades the CPU's bit-for-bit equality
+    with a lone run for batched matrix products, ``graphs`` (default: on CUDA) replays each
+    step of full batches as one CUDA graph (see ``lossbench.train.packed``).
     """
     plan = phases
     total = sum(phase["epochs"] for phase in plan)
@@ -164,8 +180,10 @@ def train(
         clean = {"pairs": None, "seed": None, "spec": {"type": "clean"}}
         condition = conditions.from_params(data["train_y"], data["val_y"], classes, clean)
     labels = condition["labels"]
-    loss_fn = losses.build(loss_spec, np.bincount(labels, minlength=classes))
+    counts = np.bincount(labels, minlength=classes)
     mean, std = data["mean"], data["std"]
+    batched = device.type == "cuda" if batched is None else batched
+    graphs = device.type == "cuda" if graphs is None else graphs
 
     def tensor(array, dtype=None):
         return torch.from_numpy(np.ascontiguousarray(array)).to(device, dtype)
@@ -186,98 +204,165 @@ def train(
     noisy = tensor(noisy_x)
     n = len(train_x)
 
-    torch.manual_seed(seed)  # the initial weights are a function of the seed alone
-    model = models.build(model_spec, data["train_x"].shape[1:], classes).to(device)
-    order = torch.Generator().manual_seed(seed)  # the data order, likewise
-    history: list[dict] = []
-    start = 0
-    state = _load_checkpoint(checkpoint, fingerprint, log) if checkpoint else None
-    if state is not None:
-        model.load_state_dict(state["model"])
-        order.set_state(state["generator"])
-        history = state["history"]
-        start = state["epoch"]
-        log(f"resuming from epoch {start}")
-    phase_index = _phase_at(start + 1, plan) if start < total else len(plan) - 1
-    optimizer = optim.build(plan[phase_index], model.parameters())
-    if state is not None and state["phase"] == phase_index:
-        optimizer.load_state_dict(state["optimizer"])
-    good_weights = copy.deepcopy(model.state_dict())
-    status = {"status": "ok", "epochs_planned": total}
+    def normalised(idx: torch.Tensor) -> torch.Tensor:
+        # index_select: half the time of train_x[idx]
+        return train_x.index_select(0, idx).float().div_(255.0).sub_(centre).div_(scale)
 
-    for epoch in range(start + 1, total + 1):
+    progress = []
+    for run in runs:
+        torch.manual_seed(run.seed)  # the initial weights are a function of the seed alone
+        model = models.build(model_spec, data["train_x"].shape[1:], classes)
+        order = torch.Generator().manual_seed(run.seed)  # the data order, likewise
+        loss_fn = losses.build(run.loss_spec, counts, device)
+        state = _Progress(run, loss_fn, dict(model.state_dict()), order)
+        saved = _load_checkpoint(run.checkpoint, run.fingerprint, log) if run.checkpoint else None
+        if saved is not None:
+            state.weights = dict(saved["model"])
+            order.set_state(saved["generator"])
+            state.history, state.epoch = saved["history"], saved["epoch"]
+            state.optimizer = (saved["phase"], saved["optimizer"])
+            state.log(log, f"resuming from epoch {state.epoch}")
+        state.status["epochs_planned"] = total
+        state.good = state.weights
+        progress.append(state)
+
+    members: list[_Progress] = []
+    pack = optimizer = phase_index = None
+    for epoch in range(min(state.epoch for state in progress) + 1, total + 1):
+        # a run resumed an epoch behind the others trains that epoch alone, then joins them
+        active = [s for s in progress if s.status["status"] == "ok" and s.epoch == epoch - 1]
+        if not active:
+            continue
         tic = time.perf_counter()
-        if _phase_at(epoch, plan) != phase_index:  # next phase: same model, new optimizer
-            phase_index = _phase_at(epoch, plan)
-            optimizer = optim.build(plan[phase_index], model.parameters())
-        model.train()
-        loss_sum = torch.zeros((), device=device)
-        correct = torch.zeros((), device=device, dtype=torch.long)
-        for idx in torch.randperm(n, generator=order).to(device).split(batch_size):
-            # index_select: half the time of train_x[idx]
-            xb = train_x.index_select(0, idx).float().div_(255.0).sub_(centre).div_(scale)
-            yb = train_y.index_select(0, idx)
-            logits = model(xb)
-            loss = loss_fn(logits, yb)
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
-            loss_sum += loss.detach() * len(idx)
-            correct += (logits.argmax(dim=1) == yb).sum()
-        val = split_scores(logits_of(model, val_x), val_y, loss_fn)
-        test = split_scores(logits_of(model, test_x), test_y, loss_fn)
-        noise = split_scores(logits_of(model, noisy), test_y, loss_fn)
+        if active != members or _phase_at(epoch, plan) != phase_index:
+            # a new pack from the runs' own states (each kept them at the end of its epoch)
+            members, phase_index = active, _phase_at(epoch, plan)
+            pack = Pack(model, [s.weights for s in members], device, batched)
+            optimizer = optim.build(plan[phase_index], pack.params())
+            if all(s.optimizer and s.optimizer[0] == phase_index for s in members):
+                # the same phase goes on (next phase: a new optimizer, as alone)
+                optimizer.load_state_dict(optim.joined([s.optimizer[1] for s in members]))
+            steps = Steps(
+                pack,
+                optimizer,
+                [s.loss_fn for s in members],
+                normalised,
+                train_y,
+                batch_size,
+                graphs=graphs,
+            )
+        runs_here = len(members)
+        steps.epoch()
+        orders = torch.stack([torch.randperm(n, generator=s.order) for s in members]).to(device)
+        for idx in orders.split(batch_size, dim=1):
+            steps(idx)
+        loss_sum, correct = steps.loss_sum, steps.correct
+        scores = [
+            [split_scores(z, y, s.loss_fn) for s, z in zip(members, pack.logits(x), strict=True)]
+            for x, y in ((val_x, val_y), (test_x, test_y), (noisy, test_y))
+        ]
         fitted = corrupted_fit(
-            model, train_x, corrupted, (corrupted_labels, corrupted_true), centre, scale
+            pack.logits(corrupted, normalised) if len(corrupted) else [None] * runs_here,
+            (corrupted_labels, corrupted_true),
+            device,
         )
-        values = torch.cat([torch.stack([loss_sum / n, correct / n]), val, test, noise, fitted])
-        values = values.tolist()
-        row = {
-            "epoch": epoch,
-            "phase": phase_index + 1,
-            "phase_optimizer": plan[phase_index]["type"],
-            **dict(zip(HISTORY_COLUMNS[3:], values, strict=True)),
-        }
-        if len(corrupted) == 0:  # no value, rather than a NaN that equals nothing
-            row.update(corrupted_memorised=None, corrupted_true=None)
-        bad = [k for k in ("train_loss", "test_loss") if not math.isfinite(row[k])]
-        if bad:
-            status.update(
-                status="diverged",
-                diverged_epoch=epoch,
-                reason=f"{bad[0]} is {row[bad[0]]} at epoch {epoch}",
-            )
-            log(f"epoch {epoch}/{total} diverged: {status['reason']}; keeping epochs 1-{epoch - 1}")
-            break
-        history.append(row)
-        good_weights = copy.deepcopy(model.state_dict())
-        log(
-            f"epoch {epoch}/{total} phase={row['phase']}:{row['phase_optimizer']} "
-            f"train_loss={row['train_loss']:.4f} train_acc={row['train_acc']:.4f} "
-            f"val_acc={row['val_acc']:.4f} "
-            f"test_loss={row['test_loss']:.4f} test_acc={row['test_acc']:.4f} "
-            f"noisy_acc={row['noisy_acc']:.4f} ({time.perf_counter() - tic:.3f}s)"
+        own_states = optim.per_run(optimizer.state_dict(), runs_here)
+        values = torch.stack(  # one row per run, read at once: the host waits once an epoch
+            [
+                torch.cat(
+                    [
+                        torch.stack([loss_sum[j] / n, correct[j] / n]),
+                        *(s[j] for s in scores),
+                        fitted[j],
+                    ]
+                )
+                for j in range(runs_here)
+            ]
+        ).tolist()
+        for j, state in enumerate(members):
+            state.weights, state.epoch = pack.weights(j), epoch
+            state.optimizer = (phase_index, own_states[j])
+            _record(state, values[j], epoch, plan, phase_index, total, log, tic)
+            if state.status["status"] != "ok":
+                continue
+            state.good = state.weights
+            if state.run.checkpoint is not None and epoch < total:
+                _save_checkpoint(
+                    state.run.checkpoint,
+                    {
+                        "fingerprint": state.run.fingerprint,
+                        "epoch": epoch,
+                        "phase": phase_index,
+                        "model": state.weights,
+                        "optimizer": own_states[j],
+                        "generator": state.order.get_state(),
+                        "history": state.history,
+                    },
+                )
+    trained = [s for s in progress if s.history]  # one diverged in its first epoch: none
+    if trained:
+        everything = torch.arange(n, device=device)
+        final = Pack(model, [s.good for s in trained], device, batched)
+        for state, logits in zip(trained, final.logits(everything, normalised), strict=True):
+            state.status["final"] = final_scores(logits, train_y, true_y, state.loss_fn)
+    outcomes = []
+    for state in progress:
+        state.status["epochs_completed"] = len(state.history)
+        outcomes.append(Outcome(state.history, state.good, state.status))
+    return outcomes
+
+
+def corrupted_fit(logits: list, labels: tuple, device: torch.device) -> list[torch.Tensor]:
+    """Per run, the fractions of the corrupted training examples that it predicts as each of
+    ``labels`` (the corrupted label, the true one); NaN when nothing is corrupted (the history
+    then leaves them empty)."""
+    nothing = torch.full((len(labels),), float("nan"), device=device)
+    return [
+        nothing
+        if z is None
+        else torch.stack([(z.argmax(dim=1) == y).float().mean() for y in labels])
+        for z in logits
+    ]
+
+
+def _record(state, values, epoch, plan, phase_index, total, log, tic) -> None:
+    """Append epoch ``epoch``'s history row to a run, or record that it diverged there."""
+    row = {
+        "epoch": epoch,
+        "phase": phase_index + 1,
+        "phase_optimizer": plan[phase_index]["type"],
+        **dict(zip(HISTORY_COLUMNS[3:], values, strict=True)),
+    }
+    if math.isnan(row["corrupted_memorised"]):  # nothing corrupted: no value, rather than a NaN
+        row.update(corrupted_memorised=None, corrupted_true=None)
+    bad = [k for k in ("train_loss", "test_loss") if not math.isfinite(row[k])]
+    if bad:
+        state.status.update(
+            status="diverged",
+            diverged_epoch=epoch,
+            reason=f"{bad[0]} is {row[bad[0]]} at epoch {epoch}",
         )
-        if checkpoint is not None and epoch < total:
-            _save_checkpoint(
-                checkpoint,
-                {
-                    "fingerprint": fingerprint,
-                    "epoch": epoch,
-                    "phase": phase_index,
-                    "model": model.state_dict(),
-                    "optimizer": optimizer.state_dict(),
-                    "generator": order.get_state(),
-                    "history": history,
-                },
-            )
-    status["epochs_completed"] = len(history)
-    if history:  # a run that diverged in its first epoch has no trained weights to score
-        model.load_state_dict(good_weights)
-        status["final"] = final_train_scores(
-            model, train_x, train_y, true_y, loss_fn, centre, scale
+        state.log(
+            log,
+            f"epoch {epoch}/{total} diverged: {state.status['reason']}; "
+            f"keeping epochs 1-{epoch - 1}",
         )
-    return Outcome(history, {k: v.cpu() for k, v in good_weights.items()}, status)
+        return
+    state.history.append(row)
+    state.log(
+        log,
+        f"epoch {epoch}/{total} phase={row['phase']}:{row['phase_optimizer']} "
+        f"train_loss={row['train_loss']:.4f} train_acc={row['train_acc']:.4f} "
+        f"val_acc={row['val_acc']:.4f} "
+        f"test_loss={row['test_loss']:.4f} test_acc={row['test_acc']:.4f} "
+        f"noisy_acc={row['noisy_acc']:.4f} ({time.perf_counter() - tic:.3f}s)",
+    )
+
+
+def train(*, loss_spec: dict, seed: int, checkpoint=None, fingerprint: str = "", **pack) -> Outcome:
+    """One run alone: :func:`train_pack` of one (the same bits as in any pack, on the CPU)."""
+    run = Run(loss_spec, seed, checkpoint, fingerprint)
+    return train_pack([run], **pack)[0]
 
 
 #: the arrays of ``data.npz`` that training reads
@@ -285,20 +370,36 @@ DATA_KEYS = ("train_x", "train_y", "val_x", "val_y", "test_x", "test_y", "mean",
 
 
 def train_files(
-    params: dict, seed: int, data: str, noisy: str, condition: str | None = None, **run
-) -> Outcome:
-    """:func:`train_with` on the arrays of a ``data.npz``, the noisy test set file ``noisy``
-    and the training ``condition`` file; a checkpoint (``run["checkpoint"]``) is tied to
-    ``params``, seed and the files."""
+    runs: list[dict],
+    data: str,
+    noisy: str,
+    condition: str | None = None,
+    checkpoints: list[Path] | None = None,
+    names: list[str] | None = None,
+    **pack,
+) -> list[Outcome]:
+    """:func:`train_pack` on the arrays of a ``data.npz``, the noisy test set file ``noisy``
+    and the training ``condition`` file. ``runs`` holds each run's ``study.train_params`` and
+    its ``seed``; they share the model, phases and batch size. A run's checkpoint is tied to
+    its params, seed and the files, as when it trains alone."""
     files = [data, noisy, *([condition] if condition else [])]
-    return train_with(
-        params,
+    shared = {k: runs[0][k] for k in ("model", "phases", "batch_size")}
+    if any({k: run[k] for k in shared} != shared for run in runs):
+        raise ValueError("the runs of a pack must share the model, phases and batch size")
+    return train_pack(
+        [
+            Run(run["loss"], run["seed"], checkpoint, digest.fingerprint(run, *files), name)
+            for run, checkpoint, name in zip(
+                runs, checkpoints or [None] * len(runs), names or [""] * len(runs), strict=True
+            )
+        ],
         data=arrays.load(data, DATA_KEYS),
         noisy_x=arrays.load(noisy, ("x",))["x"],
         condition=arrays.load(condition, conditions.ALL_KEYS) if condition else None,
-        seed=seed,
-        fingerprint=digest.fingerprint({**params, "seed": seed}, *files),
-        **run,
+        model_spec=shared["model"],
+        phases=shared["phases"],
+        batch_size=shared["batch_size"],
+        **pack,
     )
 
 

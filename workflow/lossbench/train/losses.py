@@ -150,10 +150,12 @@ REGISTRY: dict[str, Callable[..., torch.Tensor]] = {
 CLASS_WEIGHTED = ("cross_entropy", "focal")
 
 
-def build(spec: dict, class_counts=None) -> LossFn:
+def build(spec: dict, class_counts=None, device: torch.device | None = None) -> LossFn:
     """The loss function a config entry (``{type: ..., params...}``) describes.
 
-    ``class_counts`` (labels per class of the run's training set) serve ``alpha: balanced``.
+    ``class_counts`` (labels per class of the run's training set) serve ``alpha: balanced``;
+    the class weights are put on ``device`` once (a copy from the host at every step would
+    wait for the GPU, and cannot be captured in a CUDA graph).
     Parameters left out take the schema's defaults (filled in with the config).
     """
     try:
@@ -163,6 +165,8 @@ def build(spec: dict, class_counts=None) -> LossFn:
             f"unknown loss type '{spec['type']}'; allowed: {', '.join(REGISTRY)}"
         ) from None
     weights = class_weights(spec, class_counts) if spec["type"] in CLASS_WEIGHTED else None
+    if weights is not None and device is not None:
+        weights = weights.to(device)
 
     def loss(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         return compute(logits, target, spec, weights)

@@ -8,6 +8,13 @@ training job, more than a digits run's whole training. The fused kernel, not the
 single-tensor Adam, because on the CPU the latter's ``sqrt`` is MKL's vector square root,
 which rounds differently on Intel and AMD CPUs (see ``lossbench.plumbing.numerics``); the fused
 kernel's is the correctly rounded instruction. No per-step hooks either.
+
+Both update a list of tensors, each by torch's own arithmetic for one tensor: SGD through
+``torch._foreach_*`` (on the CPU a loop over the single-tensor operators, inside one call) and
+Adam through the fused kernel, which also treats each tensor of its list on its own. So a pack
+of runs (``lossbench.train.packed``) steps every run's slice of its stacked parameters as one
+call, and each slice gets the bits it would get alone: one optimizer over the slices of all
+runs, its state a list per run (:func:`per_run`, :func:`joined`).
 """
 
 from __future__ import annotations
@@ -27,6 +34,9 @@ class _Optimizer:
         self.params = list(parameters)
         self.state = state
 
+    def grads(self) -> list[torch.Tensor]:
+        return [param.grad for param in self.params]
+
     def zero_grad(self, set_to_none: bool = True) -> None:
         for param in self.params:
             if set_to_none:
@@ -38,9 +48,15 @@ class _Optimizer:
         return {k: list(v) if isinstance(v, list) else v for k, v in self.state.items()}
 
     def load_state_dict(self, state: dict) -> None:
+        """``state`` from :meth:`state_dict`, its tensors moved to the parameters' device (a
+        checkpoint is read onto the CPU)."""
         if set(state) != set(self.state):
             raise ValueError(f"optimizer state has keys {sorted(state)}, not {sorted(self.state)}")
-        self.state = {k: list(v) if isinstance(v, list) else v for k, v in state.items()}
+        device = self.params[0].device
+        self.state = {
+            k: [t if t is None else t.to(device) for t in v] if isinstance(v, list) else v
+            for k, v in state.items()
+        }
 
 
 class SGD(_Optimizer):
@@ -55,40 +71,52 @@ class SGD(_Optimizer):
         )
 
     @torch.no_grad()
-    def step(self) -> None:
-        buffers = self.state["momentum_buffer"]
-        for i, param in enumerate(self.params):
-            grad = param.grad
-            if self.weight_decay != 0:
-                grad = grad.add(param, alpha=self.weight_decay)
-            if self.momentum != 0:
-                if buffers[i] is None:
-                    buffers[i] = grad.detach().clone()
-                else:
-                    buffers[i].mul_(self.momentum).add_(grad)
-                grad = grad.add(buffers[i], alpha=self.momentum) if self.nesterov else buffers[i]
-            param.add_(grad, alpha=-self.lr)
+    def step(self, grads: list[torch.Tensor] | None = None) -> None:
+        """One update with ``grads`` (default: each parameter's ``.grad``)."""
+        grads = self.grads() if grads is None else grads
+        if self.weight_decay != 0:
+            grads = torch._foreach_add(grads, self.params, alpha=self.weight_decay)
+        if self.momentum != 0:
+            buffers = self.state["momentum_buffer"]
+            if buffers[0] is None:  # the first step (every parameter steps together)
+                buffers[:] = [grad.detach().clone() for grad in grads]
+            else:
+                torch._foreach_mul_(buffers, self.momentum)
+                torch._foreach_add_(buffers, grads)
+            grads = (
+                torch._foreach_add(grads, buffers, alpha=self.momentum)
+                if self.nesterov
+                else buffers
+            )
+        torch._foreach_add_(self.params, grads, alpha=-self.lr)
 
 
 class Adam(_Optimizer):
     def __init__(self, parameters, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0):
-        super().__init__(parameters, {"step": 0})
+        super().__init__(parameters, {})
+        # the step count lives where the parameters do, so that a step captured in a CUDA
+        # graph counts on every replay; the kernel reads it and does not change it
+        self.state["step"] = torch.zeros((), device=self.params[0].device)
         self.state["exp_avg"] = [torch.zeros_like(p) for p in self.params]
         self.state["exp_avg_sq"] = [torch.zeros_like(p) for p in self.params]
         self.lr, self.betas, self.eps, self.weight_decay = lr, betas, eps, weight_decay
 
+    def load_state_dict(self, state: dict) -> None:
+        # "step" was a Python int in checkpoints before packs
+        step = torch.as_tensor(float(state["step"]), device=self.params[0].device)
+        super().load_state_dict({**state, "step": step})
+
     @torch.no_grad()
-    def step(self) -> None:
+    def step(self, grads: list[torch.Tensor] | None = None) -> None:
+        """One update with ``grads`` (default: each parameter's ``.grad``)."""
         self.state["step"] += 1
-        # the kernel reads the step count from a tensor per parameter; it does not change it
-        step = torch.tensor(float(self.state["step"]), device=self.params[0].device)
         torch._fused_adam_(
             self.params,
-            [param.grad for param in self.params],
+            self.grads() if grads is None else grads,
             self.state["exp_avg"],
             self.state["exp_avg_sq"],
             [],
-            [step] * len(self.params),
+            [self.state["step"]] * len(self.params),
             lr=self.lr,
             beta1=self.betas[0],
             beta2=self.betas[1],
@@ -109,3 +137,24 @@ def build(spec: dict, parameters) -> _Optimizer:
     if "betas" in options:
         options["betas"] = tuple(options["betas"])
     return _CLASSES[kind](parameters, **options)
+
+
+def per_run(state: dict, runs: int) -> list[dict]:
+    """The state of an optimizer over ``runs`` runs' tensors (run by run, each run's in the
+    same order) as each run's own optimizer would hold it."""
+    return [
+        {
+            k: v[i * len(v) // runs : (i + 1) * len(v) // runs] if isinstance(v, list) else v
+            for k, v in state.items()
+        }
+        for i in range(runs)
+    ]
+
+
+def joined(states: list[dict]) -> dict:
+    """The state of one optimizer over the runs whose own states are ``states`` (all from the
+    same phase, so their step counts agree)."""
+    return {
+        k: [t for state in states for t in state[k]] if isinstance(v, list) else v
+        for k, v in states[0].items()
+    }
