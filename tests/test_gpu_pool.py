@@ -36,18 +36,19 @@ def test_each_job_gets_its_own_gpu_and_a_killed_job_frees_its_own(tmp_path):
     pool = tmp_path / "gpus"
     jobs = [start_job(pool) for _ in range(3)]
     try:
-        first = [jobs[i].stdout.readline() for i in range(2)]
-        # the two first jobs hold both GPUs, one each
-        assert sorted(line.split()[2] for line in first) == ["(GPU-aaaa)", "(GPU-bbbb)"]
-        # the third waits, and says so
-        assert jobs[2].stdout.readline().startswith("all 2 GPUs are held by other jobs")
+        # each says at once what it got: two hold both GPUs, one each; the third waits
+        lines = [job.stdout.readline() for job in jobs]
+        waiting = [i for i, line in enumerate(lines) if line.startswith("all 2 GPUs are held")]
+        assert len(waiting) == 1, lines
+        holders = [i for i in range(3) if i not in waiting]
+        assert sorted(lines[i].split()[2] for i in holders) == ["(GPU-aaaa)", "(GPU-bbbb)"]
         time.sleep(0.3)
-        assert jobs[2].poll() is None
+        assert jobs[waiting[0]].poll() is None
         # a job killed outright (as by SIGKILL or a node's end) frees its GPU
-        freed = first[0].split()[2]
-        jobs[0].send_signal(signal.SIGKILL)
-        jobs[0].wait()
-        assert jobs[2].stdout.readline().split()[2] == freed
+        freed = lines[holders[0]].split()[2]
+        jobs[holders[0]].send_signal(signal.SIGKILL)
+        jobs[holders[0]].wait()
+        assert jobs[waiting[0]].stdout.readline().split()[2] == freed
     finally:
         for job in jobs:
             job.kill()

@@ -6,9 +6,10 @@ estimate of the training time left. It reads only the files that exist, and writ
 it never takes Snakemake's lock, never makes it rerun anything, and runs beside it. Cheap: no
 torch, no pandas, no Snakemake DAG.
 
-Where a training job leaves its traces is said once, in :data:`TRACES` and :func:`run_state`
-(the run's status.json, its log's ``epoch N/M`` lines, its benchmark file): the only place to
-change when the train rule changes its files.
+Where a training job leaves its traces is said once, in :func:`traces` and :func:`run_state`
+(the run's status.json, its lines in its job's log, its job's benchmark file; a job trains a
+run alone or a pack of runs, see ``study.packs``): the only place to change when the train
+rules change their files.
 """
 
 from __future__ import annotations
@@ -26,15 +27,17 @@ from snakemake.utils import update_config
 from . import study
 from .config import validate
 
-#: where a training run leaves its files, relative to the study's working directory (as
-#: workflow/rules/train.smk names them): its outputs' folder, its log and its benchmark
-TRACES = {
-    "run": "results/{dataset}/" + study.RUN_DIR,
-    "log": "results/{dataset}/logs/train/" + study.RUN_NAME + ".log",
-    "benchmark": "results/{dataset}/benchmarks/train/" + study.RUN_NAME + ".tsv",
+#: where a training job leaves its files, relative to the study's working directory (as
+#: workflow/rules/train.smk names them): a run's outputs' folder; its job's log and benchmark,
+#: named by the run (pack: 1) or by its pack
+RUN_FILES = "results/{dataset}/" + study.RUN_DIR
+JOB_FILES = {
+    "log": "results/{dataset}/logs/train/{job}.log",
+    "benchmark": "results/{dataset}/benchmarks/train/{job}.tsv",
 }
-#: a training log's line per finished epoch, and the line of a resumed job
-_EPOCH = re.compile(r"^(?:epoch (\d+)/\d+ |resuming from epoch (\d+)$)", re.MULTILINE)
+#: a training log's line per finished epoch, and the line of a resumed job, after the run's
+#: prefix (its name, in the log of a pack of several)
+EPOCH = r"(?:epoch (\d+)/\d+ |resuming from epoch (\d+)$)"
 #: the study's config as the Snakefile finds it: this file relative to the working directory,
 #: overlaid by --configfile and --config
 DEFAULT_CONFIG = "config/config.yaml"
@@ -44,8 +47,8 @@ STATES = ("done", "diverged", "started", "missing")
 
 @dataclass(frozen=True)
 class Run:
-    """One run's progress: its state (one of :data:`STATES`), epochs done and planned, and the
-    seconds its finished training job took (None if there is no benchmark)."""
+    """One run's progress: its state (one of :data:`STATES`), epochs done and planned, and its
+    share of the seconds its finished training job took (None if there is no benchmark)."""
 
     dataset: str
     key: tuple  # (condition, loss, optimizer, lr label, seed), as study.run_grid
@@ -53,31 +56,57 @@ class Run:
     epochs: int
     planned: int
     seconds: float | None
+    job: Path  # its training job's log: the runs of one job progress together
 
 
-def _paths(workdir: Path, dataset: str, run: tuple) -> dict[str, Path]:
-    fields = study.run_fields(run)
-    return {
-        name: workdir / pattern.format(dataset=dataset, **fields)
-        for name, pattern in TRACES.items()
-    }
+@dataclass(frozen=True)
+class Traces:
+    """Where one run's progress shows: its outputs' folder, its job's log and benchmark, its
+    lines' prefix in that log, and how many runs the job trains."""
+
+    run: Path
+    log: Path
+    benchmark: Path
+    prefix: str
+    runs_in_job: int
 
 
-def run_state(paths: dict[str, Path]) -> tuple[str, int]:
+def traces(config: dict, workdir: Path, dataset: str) -> dict[tuple, Traces]:
+    """Each run of the study (``study.run_grid``) with its :class:`Traces` on ``dataset``."""
+    if config["pack"] == 1:
+        jobs = [[run] for run in study.run_grid(config)]
+        names = [study.RUN_NAME.format(**study.run_fields(run)) for [run] in jobs]
+    else:
+        packs = study.packs(config)
+        jobs, names = [study.pack_runs(pack) for pack in packs], [p["name"] for p in packs]
+    found = {}
+    for runs, job in zip(jobs, names, strict=True):
+        log, benchmark = (
+            workdir / pattern.format(dataset=dataset, job=job) for pattern in JOB_FILES.values()
+        )
+        for run in runs:
+            fields = study.run_fields(run)
+            prefix = study.RUN_NAME.format(**fields) + ": " if len(runs) > 1 else ""
+            folder = workdir / RUN_FILES.format(dataset=dataset, **fields)
+            found[run] = Traces(folder, log, benchmark, prefix, len(runs))
+    return found
+
+
+def run_state(where: Traces) -> tuple[str, int]:
     """A run's state and epochs done from its traces: status.json once it has finished (the
-    epochs it completed), else its log's last epoch line (0 without one)."""
-    status = paths["run"] / "status.json"
+    epochs it completed), else its last epoch line in its job's log (0 without one)."""
     try:
-        finished = json.loads(status.read_text())
+        finished = json.loads((where.run / "status.json").read_text())
         return ("done" if finished["status"] == "ok" else "diverged"), finished["epochs_completed"]
     except (OSError, ValueError, KeyError):  # not there yet, or being written over
         pass
     try:
-        log = paths["log"].read_text()
+        log = where.log.read_text()
     except OSError:  # not started, or its log is elsewhere: a checkpoint still says started
         log = ""
-    epochs = [int(a or b) for a, b in _EPOCH.findall(log)]
-    started = epochs or (paths["run"] / "checkpoint.pt").exists()
+    lines = re.findall(rf"^{re.escape(where.prefix)}{EPOCH}", log, re.MULTILINE)
+    epochs = [int(a or b) for a, b in lines]
+    started = epochs or (where.run / "checkpoint.pt").exists()
     return ("started" if started else "missing"), max(epochs, default=0)
 
 
@@ -94,14 +123,16 @@ def progress(config: dict, workdir: Path) -> list[Run]:
     """Every run of the study (validated ``config``) with its progress in ``workdir``."""
     runs = []
     for dataset in config["datasets"]:
-        for key in study.run_grid(config):
+        for key, where in traces(config, workdir, dataset).items():
             _, loss, optimizer, lr, _ = key
             params = study.train_params(config, dataset, loss, optimizer, lr)
             planned = sum(phase["epochs"] for phase in params["phases"])
-            paths = _paths(workdir, dataset, key)
-            state, epochs = run_state(paths)
-            seconds = job_seconds(paths["benchmark"]) if state in ("done", "diverged") else None
-            runs.append(Run(dataset, key, state, epochs, planned, seconds))
+            state, epochs = run_state(where)
+            seconds = None
+            if state in ("done", "diverged"):
+                job = job_seconds(where.benchmark)  # a pack's time, shared by its runs
+                seconds = None if job is None else job / where.runs_in_job
+            runs.append(Run(dataset, key, state, epochs, planned, seconds, where.log))
     return runs
 
 
@@ -126,7 +157,7 @@ def time_left(runs: list[Run], jobs: int) -> str:
     return (
         f"time left: ~{_duration(remaining * per_epoch / jobs)} of training at {jobs} job(s) at "
         f"a time ({remaining} epochs at {per_epoch:.3g} s each, from {len(timed)} finished "
-        f"training job(s))"
+        f"training run(s))"
     )
 
 
@@ -180,13 +211,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--configfile", nargs="+", type=Path, default=[], help="as snakemake's")
     parser.add_argument("--config", nargs="+", default=[], metavar="KEY=VALUE", help="likewise")
     parser.add_argument(
-        "--jobs", type=int, help="jobs at a time, for the estimate (default: the runs started)"
+        "--jobs", type=int, help="jobs at a time, for the estimate (default: the jobs started)"
     )
     args = parser.parse_args(argv)
     configfiles = [path if path.is_absolute() else Path.cwd() / path for path in args.configfile]
     config = study_config(args.directory, configfiles, args.config)
     runs = progress(config, args.directory)
-    started = sum(run.state == "started" for run in runs)
+    started = len({run.job for run in runs if run.state == "started"})
     print("\n".join(table(runs)))
     print(summary(runs))
     print(time_left(runs, args.jobs or max(started, 1)))

@@ -142,20 +142,21 @@ def history_table(path, runs: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
-def evaluation_table(path, runs: pd.DataFrame, study: Study) -> pd.DataFrame:
-    frame = read_csv(path, COLUMNS["evaluation"])
+def _per_testset_table(path, runs: pd.DataFrame, study: Study, table: str, inner: str):
+    """A table of rows per run, test set and ``inner`` value (a metric, a bin)."""
+    frame = read_csv(path, COLUMNS[table])
     same_keys(path, frame["testset"].drop_duplicates(), study.testsets, "test sets")
-    per_run = len(study.testsets) * frame["metric"].nunique()
+    per_run = len(study.testsets) * frame[inner].nunique()
     _rows_per_run(path, frame, runs, per_run)
     return frame
+
+
+def evaluation_table(path, runs: pd.DataFrame, study: Study) -> pd.DataFrame:
+    return _per_testset_table(path, runs, study, "evaluation", "metric")
 
 
 def calibration_table(path, runs: pd.DataFrame, study: Study) -> pd.DataFrame:
-    frame = read_csv(path, COLUMNS["calibration"])
-    same_keys(path, frame["testset"].drop_duplicates(), study.testsets, "test sets")
-    per_run = len(study.testsets) * frame["bin"].nunique()
-    _rows_per_run(path, frame, runs, per_run)
-    return frame
+    return _per_testset_table(path, runs, study, "calibration", "bin")
 
 
 def _usable(runs: pd.DataFrame) -> pd.DataFrame:

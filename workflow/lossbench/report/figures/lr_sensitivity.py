@@ -2,7 +2,7 @@
 on (mean over seeds); the chosen rate is a star, one at the edge of its grid a red star. A
 panel per optimizer with several rates, a row per training condition."""
 
-from .style import Look, subplots
+from .style import Look, label_edges, subplots
 
 
 def draw(tables):
@@ -33,9 +33,6 @@ def draw(tables):
                 )
             ax.set_xscale("log")
             ax.set_title(f"{optimizer} ({condition})", fontsize=9)
-            if col == 0:
-                ax.set_ylabel("validation accuracy (%)")
-            if row == len(conditions) - 1:
-                ax.set_xlabel("learning rate")
+    label_edges(axes, "learning rate", "validation accuracy (%)")
     look.legend(fig, optimizers=False)
     return fig

@@ -6,7 +6,7 @@ optimizer. A loss that fits the noise climbs on the solid curve."""
 from matplotlib.ticker import MaxNLocator
 
 from ...analysis.metrics import wide_history
-from .style import Look, band, subplots
+from .style import Look, band, label_edges, subplots
 
 
 def draw(tables):
@@ -33,9 +33,6 @@ def draw(tables):
             ax.set_title(f"{condition}, {optimizer}", fontsize=9)
             ax.set_ylim(0, 100)
             ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-            if col == 0:
-                ax.set_ylabel("corrupted labels (%)")
-            if row == len(conditions) - 1:
-                ax.set_xlabel("epoch")
+    label_edges(axes, "epoch", "corrupted labels (%)")
     look.legend(fig, optimizers=False)
     return fig

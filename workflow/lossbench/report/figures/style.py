@@ -201,12 +201,18 @@ def curve_grid(wide: pd.DataFrame, runs: pd.DataFrame, rows: list[Series], by_op
             ax.xaxis.set_major_locator(MaxNLocator(integer=True))
             if by_optimizer and row == 0:
                 ax.set_title(optimizers[0])
-            if col == 0:
-                ax.set_ylabel(series.ylabel)
-            if row == len(rows) - 1:
-                ax.set_xlabel("epoch")
+    label_edges(axes, "epoch", [series.ylabel for series in rows])
     look.legend(fig, optimizers=not by_optimizer, extra=flag_handles(marked))
     return fig
+
+
+def label_edges(axes, xlabel: str, ylabels: str | list[str]) -> None:
+    """``xlabel`` under the bottom row of a grid of axes, the y label (one, or one per row)
+    left of the first column."""
+    for row, line in enumerate(axes):
+        line[0].set_ylabel(ylabels if isinstance(ylabels, str) else ylabels[row])
+    for ax in axes[-1]:
+        ax.set_xlabel(xlabel)
 
 
 def save(fig, path: str | PathLike) -> None:
