@@ -122,7 +122,7 @@ def test_only_differences_beyond_seed_noise_are_settled():
     comparisons = pd.DataFrame(
         [
             pair("a", "ce", "mae", "a better"),
-            pair("a", "ce", "focal", "within seed noise"),
+            pair("a", "ce", "focal", "not beyond seed noise"),
             pair("a", "focal", "mae", "b better"),
             pair("a", "ce", "mae", "a better", metric="ece"),
         ]

@@ -121,8 +121,8 @@ def test_seed_stats_t_interval():
         ("nll", 3, 0.01, 0.02, "b better"),  # a's NLL is higher: worse
         ("nll", 3, 0.01, -0.02, "a better"),
         ("acc_gap", 3, 0.01, -0.02, "a better"),  # a smaller gap is better
-        ("ece", 3, 0.2, 0.02, "within seed noise"),
-        ("ece", 3, 0.05, 0.02, "within seed noise"),  # Holm's p must be below 0.05
+        ("ece", 3, 0.2, 0.02, "not beyond seed noise"),
+        ("ece", 3, 0.05, 0.02, "not beyond seed noise"),  # Holm's p must be below 0.05
         ("ece", 1, math.nan, 0.02, "undecided"),  # one pair: no test
     ],
 )
@@ -215,7 +215,7 @@ def test_summary_leaves_diverged_runs_out_but_counts_them():
     assert set(made["comparisons"]["verdict"]) <= {
         "a better",
         "b better",
-        "within seed noise",
+        "not beyond seed noise",
         "undecided",
     }
 

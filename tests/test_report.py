@@ -73,7 +73,7 @@ def test_the_verdict_names_the_best_loss_and_judges_the_runner_up_by_holm():
     comparisons = pd.DataFrame(
         [
             comparison("mae", "ce", -0.2, -0.15, 0.001, "b better"),
-            comparison("focal", "ce", -0.005, 0.002, 0.4, "within seed noise"),
+            comparison("focal", "ce", -0.005, 0.002, 0.4, "not beyond seed noise"),
         ]
     )
     row = accuracy_verdict(summary, comparisons)
@@ -110,14 +110,15 @@ def test_which_loss_when_names_the_winner_and_judges_the_others():
     comparisons = pd.DataFrame(
         [
             comparison("ce", "mae", 0.15, 0.19, 0.001, "a better"),
-            comparison("gce", "ce", -0.004, 0.002, 0.5, "within seed noise"),
+            comparison("gce", "ce", -0.004, 0.002, 0.5, "not beyond seed noise"),
         ]
     )
     judged = judged_at(0.1, ["ce", "mae", "gce", "sce"])
     (sentence,) = which_loss_when.winners(summary, comparisons, judged)
     assert sentence == (
         "With clean, under sgd: ce is most accurate (97.0 %, lr 0.1, 3 seeds); "
-        "gce within seed noise (−0.10 pp); mae worse beyond seed noise (−17.0 pp); "
+        "gce not beyond seed noise (−0.10 pp, Holm p 0.5); "
+        "mae worse beyond seed noise (−17.0 pp, Holm p 0.001); "
         "not ranked: sce (1 underfit of 3 runs)."
     )
 

@@ -70,11 +70,11 @@ def seed_summary(per_run: pd.DataFrame) -> pd.DataFrame:
 
 
 def verdict(metric: str, n: int, p_holm: float, mean_diff: float) -> str:
-    """'a better', 'b better', 'within seed noise', or 'undecided' below 2 paired seeds."""
+    """'a better', 'b better', 'not beyond seed noise', or 'undecided' below 2 paired seeds."""
     if n < 2 or not math.isfinite(p_holm):
         return "undecided"
     if p_holm >= statistics.ALPHA:
-        return "within seed noise"
+        return "not beyond seed noise"
     return "a better" if (mean_diff > 0) == METRICS[metric].higher_is_better else "b better"
 
 

@@ -23,7 +23,7 @@ from ..analysis.metrics import METRICS, PRIMARY
 
 #: what a verdict says, from the best loss's side (``comparisons`` orients pairs as a − b)
 BEYOND = "beyond seed noise"
-WITHIN = "within seed noise"
+WITHIN = "not beyond seed noise"
 UNDECIDED = "undecided (fewer than 2 paired seeds)"
 ALONE = "the only loss ranked"
 NONE_RANKED = "no loss ranked"

@@ -10,12 +10,14 @@ noisy labels late loses most: where early stopping helps).
 
 from __future__ import annotations
 
+import math
+
 import pandas as pd
 from scipy.stats import kendalltau
 
 from ..analysis import selection
 from ..analysis.metrics import GROUP_KEYS
-from .findings import complete, left_out, number, pair, value
+from .findings import WITHIN, complete, left_out, number, pair, value
 
 METRIC = "final_test_acc"
 
@@ -57,9 +59,10 @@ def winners(summary: pd.DataFrame, comparisons: pd.DataFrame, judged: pd.DataFra
             if found is None:
                 continue
             word = {"a better": "worse beyond seed noise", "undecided": "undecided"}.get(
-                found["verdict"], "within seed noise"
+                found["verdict"], WITHIN
             )
-            others.append(f"{other.loss} {word} ({number(-100 * found['diff'])} pp)")
+            holm = f", Holm p {found['p_holm']:.2g}" if math.isfinite(found["p_holm"]) else ""
+            others.append(f"{other.loss} {word} ({number(-100 * found['diff'])} pp{holm})")
         sentences.append(
             f"With {condition}, under {optimizer}: {best['loss']} is most accurate "
             f"({value(METRIC, best['mean'])}, lr {best['lr']:g}, {best['n']:.0f} seeds)"
