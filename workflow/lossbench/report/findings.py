@@ -29,10 +29,15 @@ ALONE = "the only loss ranked"
 NONE_RANKED = "no loss ranked"
 
 
-def number(x: float) -> str:
+#: below this (in display units: pp, nats, epochs) a difference is float rounding, not data:
+#: equal counts of correct predictions stored as float32 shares differ by ~1e-5 pp
+DIFFERENCE_RESOLUTION = 1e-4
+
+
+def number(x: float, resolution: float = 1e-9) -> str:
     """Enough digits to tell values apart: 97.4, 1.70, 0.20, 0.052 (a real minus sign); a
-    float's rounding residue (below 1e-9) is 0."""
-    if abs(x) < 1e-9:
+    float's rounding residue (below ``resolution``) is 0."""
+    if abs(x) < resolution:
         return "0"
     if abs(x) >= 10:
         text = f"{x:.1f}"
@@ -58,14 +63,16 @@ def diff_unit(metric: str) -> str:
 
 def difference(metric: str, x: float) -> str:
     """A difference of ``metric`` in its display unit, e.g. '0.15 pp' or '−2.3 epochs'."""
-    return f"{number(x * METRICS[metric].scale)} {diff_unit(metric)}".strip()
+    scaled = number(x * METRICS[metric].scale, DIFFERENCE_RESOLUTION)
+    return f"{scaled} {diff_unit(metric)}".strip()
 
 
 def interval(metric: str, low: float, high: float) -> str:
     if not (math.isfinite(low) and math.isfinite(high)):
         return "n/a"
     scale = METRICS[metric].scale
-    return f"{number(low * scale)} to {number(high * scale)} {diff_unit(metric)}".strip()
+    low, high = (number(v * scale, DIFFERENCE_RESOLUTION) for v in (low, high))
+    return f"{low} to {high} {diff_unit(metric)}".strip()
 
 
 def seeds(n: float) -> str:

@@ -17,7 +17,7 @@ from scipy.stats import kendalltau
 
 from ..analysis import selection
 from ..analysis.metrics import GROUP_KEYS
-from .findings import WITHIN, complete, left_out, number, pair, value
+from .findings import WITHIN, complete, difference, left_out, pair, value
 
 METRIC = "final_test_acc"
 
@@ -62,7 +62,7 @@ def winners(summary: pd.DataFrame, comparisons: pd.DataFrame, judged: pd.DataFra
                 found["verdict"], WITHIN
             )
             holm = f", Holm p {found['p_holm']:.2g}" if math.isfinite(found["p_holm"]) else ""
-            others.append(f"{other.loss} {word} ({number(-100 * found['diff'])} pp{holm})")
+            others.append(f"{other.loss} {word} ({difference(METRIC, -found['diff'])}{holm})")
         sentences.append(
             f"With {condition}, under {optimizer}: {best['loss']} is most accurate "
             f"({value(METRIC, best['mean'])}, lr {best['lr']:g}, {best['n']:.0f} seeds)"
@@ -114,7 +114,7 @@ def best_to_last(summary: pd.DataFrame, judged: pd.DataFrame) -> list[str]:
     sentences = []
     for (condition, optimizer), group in drop.groupby(["condition", "optimizer"], sort=False):
         listed = ", ".join(
-            f"{r.loss} {number(100 * r.mean)} pp"
+            f"{r.loss} {difference(METRIC, r.mean)}"
             for r in group.sort_values("mean").iloc[::-1].itertuples()
         )
         sentences.append(
