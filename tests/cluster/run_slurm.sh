@@ -196,7 +196,7 @@ check_slurm_jobs() {
     local out=$1/snakemake.out cluster light ids id arrays singles ctld
     cluster=$(grep -c '^rule ' "$out" || true)
     light=$(grep -c '^localrule ' "$out" || true)
-    ids=$(slurm_ids "$out" '[a-z_]+')
+    ids=$(slurm_ids "$out" '[a-z0-9_]+')
     arrays=$(grep -c '^Submitted array job' "$out" || true)
     singles=$(grep -c 'submitted with SLURM jobid' "$out" || true)
     [[ $cluster -gt 0 && $(wc -w <<<"$ids") -eq $cluster ]] \
