@@ -297,3 +297,20 @@ def test_equal_counts_stored_as_float32_differ_by_nothing():
     assert diff != 0
     assert findings.difference("final_test_acc", diff) == "0 pp"
     assert findings.difference("final_test_acc", share(436) - share(435)) == "0.22 pp"
+
+
+def test_the_overfitting_flag_names_each_learning_rate():
+    """A tuned study has a group per learning rate: 'mae/sgd in 1 of 2 runs; mae/sgd in 2 of 2
+    runs' named nothing a reader could tell apart."""
+    summary = pd.DataFrame(
+        [
+            stats_row("mae", 1 / 2, n=2, metric="overfitting", lr=0.1),
+            stats_row("mae", 2 / 2, n=2, metric="overfitting", lr=0.3),
+            stats_row("ce", 0.0, metric="overfitting", lr=0.1),
+        ]
+    )
+    (sentence,) = findings.overfitting(summary, 5)
+    assert sentence == (
+        "Test NLL rose over the last 5 epochs (overfitting flag): "
+        "mae/sgd lr 0.1 in 1 of 2 runs; mae/sgd lr 0.3 in 2 of 2 runs."
+    )

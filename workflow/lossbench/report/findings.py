@@ -214,7 +214,8 @@ def overfitting(summary: pd.DataFrame, k: int) -> list[str]:
     rows = summary[(summary["metric"] == "overfitting") & (summary["mean"] > 0)]
     several = summary["condition"].nunique() > 1
     rising = [
-        f"{_group(r, several)} in {r.mean * r.n:.0f} of {r.n:.0f} runs" for r in rows.itertuples()
+        f"{_group(r, several)} lr {r.lr:g} in {r.mean * r.n:.0f} of {r.n:.0f} runs"
+        for r in rows.itertuples()
     ]
     if not rising:
         return [f"No run's test NLL rose over its last {k} epochs (no overfitting flag)."]
