@@ -2,16 +2,16 @@
 
 A :class:`Pack` holds M runs' parameters as one tensor per parameter, ``(M, *shape)``, each
 run's slice with the strides its own model has (the CNN's channels-last weights included).
-Activations are merged along the batch dimension, ``(M·B, ...)``, run after run, so every
-layer without parameters (ReLU, max-pool, flatten) runs once for the whole pack, on the same
-values it would see alone. A layer with parameters runs once per run on that run's rows and
-slice (:data:`_LAYERS`: the very operator the model's own ``forward`` calls), so on the CPU
-every run computes the bits it computes alone, whatever the pack holds, at any thread count:
-the batched matrix products of ``torch.bmm`` are not the same bits as ``torch.addmm``'s (they
+The pack's input holds each run's rows in turn, ``(M·B, ...)``. On the CPU (not ``batched``)
+each run goes through its own layers on its rows and slices (:meth:`Pack._each`; for a layer
+with parameters :data:`_LAYERS`, the very operator the model's own ``forward`` calls), so every
+run computes the bits it computes alone, whatever the pack holds, at any thread count: the
+batched matrix products of ``torch.bmm`` are not the same bits as ``torch.addmm``'s (they
 differ for weight gradients of 10 outputs, for products of < 400 multiply-adds and with 2
 threads), and that is a measured, not a supposed, difference. On a GPU, where a job's cost is
-the host's kernel launches and bits differ from the CPU's anyway, ``batched`` makes each
-linear layer one ``baddbmm`` for the whole pack.
+the host's kernel launches and bits differ from the CPU's anyway, ``batched`` runs the layers
+without parameters once on the whole pack's activations and makes each linear layer one
+``baddbmm`` for the whole pack.
 
 The optimizer updates the runs' slices (:meth:`Pack.params`, :meth:`Pack.grads`, run by run)
 in one call per operator (``lossbench.train.optim``). A run leaves a pack (it diverged) or
